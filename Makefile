@@ -1,0 +1,42 @@
+# Funnelcast: `make demo` (set up, generate sample exports, run the weekly refresh) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+DEMO_SCALE ?= medium
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: setup demo test benchmark ui clean
+
+setup: $(INSTALLED) $(MANIFEST)
+
+# A fresh machine has only Python and make: the venv gets the exact versions of requirements.lock.
+$(INSTALLED): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[test]"
+	touch $@
+
+# The dbt manifest is prepared once here, not when Dagster imports the code location.
+$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
+	cd dbt_project && $(BIN)/dbt parse --quiet --profiles-dir .
+	touch $@
+
+demo: setup
+	@test -d landing || $(BIN)/funnelcast generate --out landing --scale $(DEMO_SCALE) --quiet
+	$(BIN)/funnelcast run
+	@$(BIN)/python -m orchestration.demo_summary
+
+test: setup
+	$(BIN)/pytest -q
+
+benchmark: setup
+	$(BIN)/python scripts/benchmark.py
+
+ui: setup
+	$(BIN)/funnelcast ui
+
+clean:
+	rm -rf landing warehouse .dagster dbt_project/target dbt_project/logs

@@ -1,0 +1,126 @@
+"""Funnelcast's settings: one file, documented defaults, nothing required.
+
+The settings are read from the YAML file named by FUNNELCAST_CONFIG, else from
+./funnelcast.yaml when it exists, else the defaults below apply.  Relative paths
+are resolved against the folder of the config file (or the working directory when
+there is no file).  docs/configuration.md lists every setting; `funnelcast config`
+prints the values in force.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_ENV = "FUNNELCAST_CONFIG"
+DEFAULT_CONFIG_FILE = "funnelcast.yaml"
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Benchmarks:
+    """DOMAIN.md section 2: healthy ranges, as fractions."""
+
+    mql_to_srl_low: float = 0.20
+    mql_to_srl_high: float = 0.40
+    srl_to_sql_low: float = 0.80
+    srl_to_sql_high: float = 0.90
+    win_rate_hunting: float = 0.30
+    win_rate_farming: float = 0.75
+    # A win rate within +/- this many points of its benchmark counts as "within".
+    win_rate_tolerance: float = 0.05
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path = Path("landing")
+    # The file the weekly run writes.  Analysts never open it (DuckDB: one writer,
+    # and an open reader blocks the writer); they read the published copy.
+    build_db: Path = Path("warehouse/build.duckdb")
+    published_db: Path = Path("warehouse/marts.duckdb")
+    timezone: str = "UTC"
+    schedule_cron: str = "0 6 * * 1"  # Monday 06:00, before the forecast calls
+    fiscal_year_start_month: int = 1
+    week_end_day: str = "sunday"
+    reporting_currency: str = "USD"
+    cohort_maturity_days: int = 90
+    benchmarks: Benchmarks = field(default_factory=Benchmarks)
+    # Where the settings came from, for messages; not a setting.
+    source: str = "defaults"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.fiscal_year_start_month <= 12:
+            raise ValueError(f"fiscal_year_start_month must be 1-12, got {self.fiscal_year_start_month}")
+        if self.week_end_day not in WEEKDAYS:
+            raise ValueError(f"week_end_day must be one of {', '.join(WEEKDAYS)}, got {self.week_end_day!r}")
+        if len(self.reporting_currency) != 3:
+            raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """The settings the dbt models read, passed as `dbt build --vars`."""
+        b = self.benchmarks
+        return {
+            "reporting_currency": self.reporting_currency,
+            "fiscal_year_start_month": self.fiscal_year_start_month,
+            "week_end_day": self.week_end_day,
+            "cohort_maturity_days": self.cohort_maturity_days,
+            "benchmark_mql_to_srl_low": b.mql_to_srl_low,
+            "benchmark_mql_to_srl_high": b.mql_to_srl_high,
+            "benchmark_srl_to_sql_low": b.srl_to_sql_low,
+            "benchmark_srl_to_sql_high": b.srl_to_sql_high,
+            "benchmark_win_rate_hunting": b.win_rate_hunting,
+            "benchmark_win_rate_farming": b.win_rate_farming,
+            "benchmark_win_rate_tolerance": b.win_rate_tolerance,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+
+
+_PATH_SETTINGS = {"landing_dir", "build_db", "published_db"}
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read the settings file (see the module docstring for where it is looked for)."""
+    if path is None and os.environ.get(CONFIG_ENV):
+        path = os.environ[CONFIG_ENV]
+    if path is None and Path(DEFAULT_CONFIG_FILE).exists():
+        path = DEFAULT_CONFIG_FILE
+    if path is None:
+        return _resolve(Settings(), Path.cwd())
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"config file {path} does not exist (named by {CONFIG_ENV} or the command line)")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    known = {f.name for f in fields(Settings)} - {"source"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    values = dict(raw)
+    if "benchmarks" in values:
+        bench = values["benchmarks"] or {}
+        bad = set(bench) - {f.name for f in fields(Benchmarks)}
+        if bad:
+            raise ValueError(f"{path}: unknown benchmark(s) {', '.join(sorted(bad))}")
+        values["benchmarks"] = Benchmarks(**bench)
+    for name in _PATH_SETTINGS & set(values):
+        values[name] = Path(values[name])
+    settings = Settings(**values, source=str(path.resolve()))
+    return _resolve(settings, path.resolve().parent)
+
+
+def _resolve(settings: Settings, base: Path) -> Settings:
+    resolved = {
+        name: (getattr(settings, name) if getattr(settings, name).is_absolute() else base / getattr(settings, name))
+        for name in _PATH_SETTINGS
+    }
+    return Settings(**{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, **resolved})

@@ -1,0 +1,55 @@
+"""The dbt project as Dagster assets: `dbt build`, so every dbt test is an asset check."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.project import dbt_project
+from orchestration.resources import WAREHOUSE_POOL, SettingsResource
+
+# dbt folders that become Dagster groups (models/<folder>/...); seeds join staging.
+LAYER_GROUPS = ("staging", "intermediate", "marts")
+
+
+class FunnelcastTranslator(DagsterDbtTranslator):
+    """Asset keys mirror the DuckDB schema (staging/stg_..., marts/fct_...), groups the dbt layers."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return layer_of(dbt_resource_props.get("fqn", []))
+
+
+def layer_of(fqn: list[str]) -> str:
+    """The dbt layer of a node from its fully-qualified name (project, folder, ..., name)."""
+    for part in fqn[1:-1]:
+        if part in LAYER_GROUPS:
+            return part
+    return "staging"
+
+
+def dbt_build_args(settings_vars: Mapping[str, Any]) -> list[str]:
+    """`dbt build` with the settings handed over as vars: the models never hard-code them."""
+    return ["build", "--vars", json.dumps(dict(settings_vars), sort_keys=True)]
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=FunnelcastTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    pool=WAREHOUSE_POOL,
+)
+def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+    current = settings.get()
+    # profiles.yml reads the build file's path from this variable.
+    os.environ["FUNNELCAST_BUILD_DB"] = str(current.build_db)
+    yield from dbt.cli(dbt_build_args(current.dbt_vars()), context=context).stream()
