@@ -53,10 +53,6 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 # ----------------------------------------------------------------------------- schema
 
 
@@ -94,15 +90,17 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, df: DropFile) -> None:
     The rows go into a real temporary table before any cast: DuckDB pushes casts in a
     query down into the CSV reader, which would turn TRY_CAST into a hard failure.
     """
-    path = sql_string(str(df.path))
+    # The path comes from the landing folder: bound as a parameter, never spliced into SQL.
+    params = {"path": str(df.path)}
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     if df.is_parquet:
-        rel = con.sql(f"SELECT * FROM read_parquet({path}, file_row_number = true) LIMIT 0")
-        cols = [c for c in rel.columns if c != "file_row_number"]
+        rel = con.execute("SELECT * FROM read_parquet($path, file_row_number = true) LIMIT 0", params)
+        cols = [d[0] for d in rel.description if d[0] != "file_row_number"]
         as_text = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in cols)
         con.execute(
             f"CREATE TEMP TABLE {STAGE} AS SELECT {as_text}, file_row_number + 1 AS _line "
-            f"FROM read_parquet({path}, file_row_number = true)"
+            "FROM read_parquet($path, file_row_number = true)",
+            params,
         )
         return
     # The contract's dialect, stated rather than sniffed: a file in another dialect
@@ -111,9 +109,10 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, df: DropFile) -> None:
         f"""
         CREATE TEMP TABLE {STAGE} AS
         SELECT *, row_number() OVER () + 1 AS _line
-        FROM read_csv({path}, header = true, all_varchar = true, delim = ',', quote = '"',
-                      escape = '"', auto_detect = true, sample_size = -1)
-        """
+        FROM read_csv($path, header = true, all_varchar = true, delim = ',', quote = '"',
+                      escape = '"')
+        """,
+        params,
     )
 
 
@@ -168,7 +167,7 @@ def _first_bad_value(con: duckdb.DuckDBPyConnection, df: DropFile, kind: FileKin
         if col.name not in mapping:
             continue
         src = quote_ident(mapping[col.name])
-        if col.name in kind.key:
+        if col.name in kind.key and col.required:
             checks.append((col, f"{src} IS NULL OR trim({src}) = ''"))
         if col.type != "text":
             checks.append((col, f"({src} IS NOT NULL AND trim({src}) <> '' AND {_typed_expr(col, mapping[col.name])} IS NULL)"))

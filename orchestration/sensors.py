@@ -1,6 +1,5 @@
 """Start a refresh when a new drop folder lands."""
 
-from __future__ import annotations
 
 import dagster as dg
 

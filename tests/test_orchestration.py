@@ -69,7 +69,7 @@ def refreshed(small_landing, tmp_path_factory):
 
 
 def _instance(home):
-    return dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home)))
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def test_weekly_refresh_runs_end_to_end_and_is_recorded(refreshed):

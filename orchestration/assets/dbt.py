@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: `dbt build`, so every dbt test is an asset check."""
 
-from __future__ import annotations
 
 import json
 import os

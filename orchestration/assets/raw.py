@@ -1,6 +1,5 @@
 """One Dagster asset per export file kind: raw/<kind> loads every new drop into raw.<kind>."""
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource

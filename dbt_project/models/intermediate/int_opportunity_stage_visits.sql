@@ -1,0 +1,99 @@
+{#-
+    The stage history: the stage an opportunity was created in, then one visit each
+    time the stage changes.  An audit row that sets the stage it already had (or a
+    null stage) does not start a visit.  Time in stage comes from here, never from
+    the current record (DOMAIN.md section 3).
+-#}
+
+with
+
+stage_changes as (
+
+    select
+        opportunity_id,
+        changed_at,
+        change_seq,
+        value_after as stage
+    from {{ ref('int_opportunity_changes') }}
+    where field_name = 'sales_stage'
+        and value_after is not null
+
+),
+
+stage_map as (
+
+    select * from {{ ref('stage_map') }}
+
+),
+
+with_prior as (
+
+    select
+        stage_changes.*,
+        lag(stage) over (partition by opportunity_id order by change_seq) as prior_stage
+    from stage_changes
+
+),
+
+visit_starts as (
+
+    select
+        with_prior.opportunity_id,
+        with_prior.stage,
+        with_prior.changed_at as entered_at,
+        with_prior.change_seq,
+        stage_map.stage_order,
+        stage_map.milestone,
+        stage_map.is_closed,
+        stage_map.is_won
+
+    from with_prior
+    left join stage_map
+        on stage_map.crm_stage = with_prior.stage
+    where with_prior.prior_stage is null
+        or with_prior.prior_stage <> with_prior.stage
+
+),
+
+visits as (
+
+    select
+        opportunity_id,
+        stage,
+        stage_order,
+        milestone,
+        is_closed,
+        is_won,
+        row_number() over (partition by opportunity_id order by change_seq) as visit_seq,
+        row_number() over (partition by opportunity_id, stage order by change_seq) as visit_number,
+        entered_at,
+        lead(entered_at) over (partition by opportunity_id order by change_seq) as exited_at,
+        lead(stage) over (partition by opportunity_id order by change_seq) as next_stage,
+        lag(stage) over (partition by opportunity_id order by change_seq) as previous_stage,
+        lag(stage_order) over (partition by opportunity_id order by change_seq) as previous_stage_order
+
+    from visit_starts
+
+)
+
+select
+    opportunity_id,
+    visit_seq,
+    stage,
+    stage_order,
+    milestone,
+    is_closed,
+    is_won,
+    visit_number,
+    entered_at,
+    exited_at,
+    exited_at is null as is_current,
+    next_stage,
+    previous_stage,
+    coalesce(previous_stage_order > stage_order, false) as is_regression,
+    case
+        when exited_at is not null
+            then {{ dbt.datediff('entered_at', 'exited_at', 'second') }} / 86400.0
+    end as days_in_stage
+
+from visits

@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'targets') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_text('user_id') }} as user_id,
+        {{ clean_text('fiscal_period') }} as fiscal_period,
+        amount as target_amount,
+        _drop as source_drop,
+        _file as source_file,
+        _line as source_line
+
+    from source
+
+),
+
+versions as (
+
+    -- No version column: a target exported again in a later drop replaces the earlier one.
+    select
+        renamed.*,
+        {{ version_rank(['user_id', 'fiscal_period']) }} as version_rank
+    from renamed
+
+)
+
+select
+    user_id,
+    fiscal_period,
+    target_amount,
+    source_drop,
+    source_file,
+    source_line
+
+from versions
+where version_rank = 1

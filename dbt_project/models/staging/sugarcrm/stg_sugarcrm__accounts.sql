@@ -1,0 +1,57 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'accounts') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_text('id') }} as account_id,
+        {{ clean_text('name') }} as account_name,
+        date_entered as created_at,
+        date_modified as modified_at,
+        {{ clean_bool('deleted') }} as is_deleted,
+        {{ clean_text('account_type') }} as account_type,
+        {{ clean_text('industry') }} as industry,
+        {{ clean_text('annual_revenue') }} as annual_revenue,
+        {{ clean_text('employees') }} as employees,
+        {{ clean_text('billing_address_country') }} as country,
+        {{ clean_text('assigned_user_id') }} as owner_user_id,
+        _drop as source_drop,
+        _file as source_file,
+        _line as source_line
+
+    from source
+
+),
+
+versions as (
+
+    select
+        renamed.*,
+        {{ version_rank(['account_id'], 'modified_at') }} as version_rank
+    from renamed
+
+)
+
+select
+    account_id,
+    account_name,
+    created_at,
+    modified_at,
+    account_type,
+    industry,
+    annual_revenue,
+    employees,
+    country,
+    owner_user_id,
+    source_drop,
+    source_file,
+    source_line
+
+from versions
+where version_rank = 1
+    and not is_deleted
