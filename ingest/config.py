@@ -46,6 +46,8 @@ class Settings:
     timezone: str = "UTC"
     schedule_cron: str = "0 6 * * 1"  # Monday 06:00, before the forecast calls
     fiscal_year_start_month: int = 1
+    # "start": a year starting February 2025 is FY2025; "end": it is FY2026.
+    fiscal_year_named_by: str = "start"
     week_end_day: str = "sunday"
     reporting_currency: str = "USD"
     cohort_maturity_days: int = 90
@@ -56,6 +58,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 1 <= self.fiscal_year_start_month <= 12:
             raise ValueError(f"fiscal_year_start_month must be 1-12, got {self.fiscal_year_start_month}")
+        if self.fiscal_year_named_by not in ("start", "end"):
+            raise ValueError(f"fiscal_year_named_by must be start or end, got {self.fiscal_year_named_by!r}")
         if self.week_end_day not in WEEKDAYS:
             raise ValueError(f"week_end_day must be one of {', '.join(WEEKDAYS)}, got {self.week_end_day!r}")
         if len(self.reporting_currency) != 3:
@@ -67,6 +71,7 @@ class Settings:
         return {
             "reporting_currency": self.reporting_currency,
             "fiscal_year_start_month": self.fiscal_year_start_month,
+            "fiscal_year_named_by": self.fiscal_year_named_by,
             "week_end_day": self.week_end_day,
             "cohort_maturity_days": self.cohort_maturity_days,
             "benchmark_mql_to_srl_low": b.mql_to_srl_low,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from functools import cache
@@ -15,11 +16,29 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 @cache
 def dbt_project() -> DbtProject:
+    # dagster-dbt's preparer looks for `dbt` on PATH; the venv's bin may not be on it.
+    venv_bin = str(Path(dbt_executable()).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    # The manifest is built once by `dbt parse` (make setup); only the dev server
-    # re-parses on load so that model edits show without a rebuild.
-    project.prepare_if_dev()
+    # The manifest is built once by `dbt parse` (make setup), not at every import:
+    # parsing costs seconds.  The dev server re-parses on load so model edits show;
+    # elsewhere a manifest older than the dbt files is re-parsed, because a stale one
+    # makes the run fail on models it does not know.
+    if manifest_is_stale(project.manifest_path):
+        project.preparer.prepare(project)
+    else:
+        project.prepare_if_dev()
     return project
+
+
+def manifest_is_stale(manifest: Path) -> bool:
+    if not manifest.exists():
+        return True
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        sources += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
 
 
 def dbt_executable() -> str:

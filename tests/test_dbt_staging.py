@@ -10,26 +10,16 @@ ingest/generate.py is there) checks the same reconciliation at volume.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import importlib.util
-import os
-import re
-import subprocess
-import sys
-import warnings
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import duckdb
 import pytest
 
 from ingest.contract import KINDS
-from ingest.load import ensure_raw_schema, load_kind
+from tests.warehouse import dbt_build, load_landing, rows, warned, write_drop_set
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 
 # The layers these tests read; marts are other modules' business.  `cautious` keeps
 # tests that also read unselected models (marts) out of the run.
@@ -169,48 +159,6 @@ HANDMADE: dict[str, dict[str, list[dict[str, str]]]] = {
 }
 
 
-def write_drop_set(landing: Path, drops: dict[str, dict[str, list[dict[str, str]]]]) -> None:
-    """One CSV per kind per drop, with the contract's columns (empty where a row leaves one out)."""
-    for drop, files in drops.items():
-        folder = landing / drop
-        folder.mkdir(parents=True)
-        for kind, rows in files.items():
-            columns = KINDS[kind].column_names
-            with (folder / f"{kind}.csv").open("w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=columns)
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({c: row.get(c, "") for c in columns})
-
-
-def load_landing(landing: Path, db: Path, must_load: Iterable[str] = KINDS) -> None:
-    """Load every kind with the real loader; a file of a kind in `must_load` that does not load fails the test."""
-    with duckdb.connect(str(db)) as con:
-        ensure_raw_schema(con)
-        for kind in KINDS:
-            result = load_kind(con, landing, kind)
-            if kind in must_load:
-                assert not result.errors, result.errors
-            elif result.errors:
-                warnings.warn(f"{kind} files did not load (not read by these tests): {result.errors}", stacklevel=2)
-
-
-def dbt_build(db: Path, work: Path) -> subprocess.CompletedProcess:
-    """One `dbt build` of seeds, staging and intermediate into `db`; fails the test with dbt's output."""
-    env = {**os.environ, "FUNNELCAST_BUILD_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [
-        str(DBT), "build",
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        # Engineers and other tests share the project folder: keep artefacts apart.
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        "--select", *BUILD_SELECTION, "--indirect-selection", "cautious",
-    ]
-    proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        pytest.fail(f"dbt build failed ({proc.returncode}):\n{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}")
-    return proc
-
-
 @pytest.fixture(scope="module")
 def handmade(tmp_path_factory) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
     """The hand-made drop set, loaded and built; yields a read-only connection and dbt's output."""
@@ -218,20 +166,10 @@ def handmade(tmp_path_factory) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]
     write_drop_set(work / "landing", HANDMADE)
     db = work / "build.duckdb"
     load_landing(work / "landing", db)
-    proc = dbt_build(db, work)
+    proc = dbt_build(db, work, select=BUILD_SELECTION)
     con = duckdb.connect(str(db), read_only=True)
     yield con, proc.stdout
     con.close()
-
-
-def warned(dbt_output: str, test_name: str) -> int | None:
-    """How many rows a warn-severity dbt test reported (None when it did not warn)."""
-    found = re.search(rf"WARN (\d+) {re.escape(test_name)} ", dbt_output)
-    return int(found.group(1)) if found else None
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
-    return con.execute(sql, params or []).fetchall()
 
 
 # ----------------------------------------------------------------------------- (a) stage history

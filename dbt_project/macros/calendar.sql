@@ -1,0 +1,64 @@
+{#-
+    The fiscal calendar and week ends, defined once.  marts.dim_fiscal_calendar
+    materialises them per date; models that only need a date's week end or fiscal
+    quarter call these macros rather than joining the calendar.
+
+    Settings (vars, from funnelcast.yaml): fiscal_year_start_month (1-12),
+    fiscal_year_named_by ('start': FY2025 runs Feb 2025 - Jan 2026 when the year
+    starts in February; 'end': that year is FY2026), week_end_day.
+-#}
+
+{% macro _fy_start_month() -%}
+    {{ var('fiscal_year_start_month') | int }}
+{%- endmacro %}
+
+{#- Months since the start of the fiscal year this date is in, 0-11. -#}
+{% macro fiscal_month_index(date_expr) -%}
+    ((extract(month from {{ date_expr }}) - {{ _fy_start_month() }} + 12) % 12)
+{%- endmacro %}
+
+{#- The calendar year in which the date's fiscal year starts. -#}
+{% macro fiscal_year_start_year(date_expr) -%}
+    (extract(year from {{ date_expr }}) - case when extract(month from {{ date_expr }}) < {{ _fy_start_month() }} then 1 else 0 end)
+{%- endmacro %}
+
+{% macro fiscal_year(date_expr) -%}
+    {%- if var('fiscal_year_named_by', 'start') == 'end' and (var('fiscal_year_start_month') | int) > 1 -%}
+        ({{ fiscal_year_start_year(date_expr) }} + 1)
+    {%- else -%}
+        {{ fiscal_year_start_year(date_expr) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro fiscal_quarter_number(date_expr) -%}
+    (cast(floor({{ fiscal_month_index(date_expr) }} / 3) as integer) + 1)
+{%- endmacro %}
+
+{#- The label analysts and the targets file use: FY2026-Q3. -#}
+{% macro fiscal_quarter_label(date_expr) -%}
+    ('FY' || cast({{ fiscal_year(date_expr) }} as varchar) || '-Q' || cast({{ fiscal_quarter_number(date_expr) }} as varchar))
+{%- endmacro %}
+
+{% macro fiscal_quarter_start(date_expr) -%}
+    cast({{ dbt.dateadd('month', '3 * (' ~ fiscal_quarter_number(date_expr) ~ ' - 1)',
+        'make_date(cast(' ~ fiscal_year_start_year(date_expr) ~ ' as integer), ' ~ _fy_start_month() ~ ', 1)') }} as date)
+{%- endmacro %}
+
+{% macro fiscal_quarter_end(date_expr) -%}
+    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 3, fiscal_quarter_start(date_expr))) }} as date)
+{%- endmacro %}
+
+{#- ISO day number (Monday = 1 ... Sunday = 7) of the configured week end. -#}
+{% macro _week_end_isodow() -%}
+    {%- set days = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] -%}
+    {%- set day = var('week_end_day') | lower -%}
+    {%- if day not in days -%}
+        {{ exceptions.raise_compiler_error("week_end_day must be a weekday name, got " ~ day) }}
+    {%- endif -%}
+    {{ days.index(day) + 1 }}
+{%- endmacro %}
+
+{#- The week end on or after the date: the date weekly snapshots of it belong to. -#}
+{% macro week_end(date_expr) -%}
+    cast({{ dbt.dateadd('day', '((' ~ _week_end_isodow() ~ ' - extract(isodow from ' ~ date_expr ~ ') + 7) % 7)', date_expr) }} as date)
+{%- endmacro %}

@@ -1,0 +1,94 @@
+"""Helpers for tests that build a real warehouse from hand-made drops: write, load, dbt build."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ingest.contract import KINDS
+from ingest.load import ensure_raw_schema, load_kind
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+
+DropSet = Mapping[str, Mapping[str, list[dict[str, str]]]]  # drop -> kind -> rows
+
+
+def write_drop_set(landing: Path, drops: DropSet) -> None:
+    """One CSV per kind per drop, with the contract's columns (empty where a row leaves one out)."""
+    for drop, files in drops.items():
+        folder = landing / drop
+        folder.mkdir(parents=True)
+        for kind, rows in files.items():
+            columns = KINDS[kind].column_names
+            with (folder / f"{kind}.csv").open("w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({c: row.get(c, "") for c in columns})
+
+
+def load_landing(landing: Path, db: Path, must_load: Iterable[str] = KINDS) -> None:
+    """Load every kind with the real loader; a file of a kind in `must_load` that does not load fails the test."""
+    with duckdb.connect(str(db)) as con:
+        ensure_raw_schema(con)
+        for kind in KINDS:
+            result = load_kind(con, landing, kind)
+            if kind in must_load:
+                assert not result.errors, result.errors
+            elif result.errors:
+                warnings.warn(f"{kind} files did not load (not read by these tests): {result.errors}", stacklevel=2)
+
+
+def dbt_build(
+    db: Path,
+    work: Path,
+    select: Iterable[str] = ("path:seeds", "path:models"),
+    dbt_vars: Mapping[str, Any] | None = None,
+) -> subprocess.CompletedProcess:
+    """One real `dbt build` of `select` into `db`; fails the test with dbt's output."""
+    env = {**os.environ, "FUNNELCAST_BUILD_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [
+        str(DBT), "build",
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        # Engineers and other tests share the project folder: keep artefacts apart.
+        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        # `cautious`: tests that also read unselected models stay out of the run.
+        "--select", *select, "--indirect-selection", "cautious",
+    ]
+    if dbt_vars:
+        cmd += ["--vars", json.dumps(dict(dbt_vars))]
+    proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        pytest.fail(f"dbt build failed ({proc.returncode}):\n{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def build_warehouse(work: Path, drops: DropSet, **build_args: Any) -> tuple[Path, subprocess.CompletedProcess]:
+    """Write the drop set, load it and dbt build it in `work`; returns the DuckDB file and dbt's output."""
+    write_drop_set(work / "landing", drops)
+    db = work / "build.duckdb"
+    load_landing(work / "landing", db)
+    return db, dbt_build(db, work, **build_args)
+
+
+def warned(dbt_output: str, test_name: str) -> int | None:
+    """How many rows a warn-severity dbt test reported (None when it did not warn)."""
+    found = re.search(rf"WARN (\d+) {re.escape(test_name)} ", dbt_output)
+    return int(found.group(1)) if found else None
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
