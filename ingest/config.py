@@ -19,6 +19,9 @@ import yaml
 CONFIG_ENV = "FUNNELCAST_CONFIG"
 DEFAULT_CONFIG_FILE = "funnelcast.yaml"
 
+# Schema names analysts type; a DuckDB file of the same name would shadow them.
+RESERVED_FILE_STEMS = {"marts", "raw", "staging", "intermediate", "seeds", "main"}
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -42,7 +45,9 @@ class Settings:
     # The file the weekly run writes.  Analysts never open it (DuckDB: one writer,
     # and an open reader blocks the writer); they read the published copy.
     build_db: Path = Path("warehouse/build.duckdb")
-    published_db: Path = Path("warehouse/marts.duckdb")
+    # Not "marts.duckdb": DuckDB names a file's catalog after it, and a catalog called
+    # marts makes every `marts.<table>` an ambiguous reference.
+    published_db: Path = Path("warehouse/funnelcast.duckdb")
     timezone: str = "UTC"
     schedule_cron: str = "0 6 * * 1"  # Monday 06:00, before the forecast calls
     fiscal_year_start_month: int = 1
@@ -58,6 +63,12 @@ class Settings:
     def __post_init__(self) -> None:
         if not 1 <= self.fiscal_year_start_month <= 12:
             raise ValueError(f"fiscal_year_start_month must be 1-12, got {self.fiscal_year_start_month}")
+        for db in (self.build_db, self.published_db):
+            if Path(db).stem.lower() in RESERVED_FILE_STEMS:
+                raise ValueError(
+                    f"{db}: a DuckDB file named {Path(db).stem!r} clashes with the schema of that name "
+                    f"(queries on {Path(db).stem}.<table> become ambiguous); choose another file name"
+                )
         if self.fiscal_year_named_by not in ("start", "end"):
             raise ValueError(f"fiscal_year_named_by must be start or end, got {self.fiscal_year_named_by!r}")
         if self.week_end_day not in WEEKDAYS:

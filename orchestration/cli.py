@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"- step {event.step_key}: {err.message.strip()}\n  {cause.strip()}".rstrip(), file=sys.stderr)
         return 1
     print(f"weekly refresh succeeded (run {result.run_id})")
-    print(f"warehouse: {settings.build_db}")
+    print(f"published: {settings.published_db}  (build file: {settings.build_db})")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""What `make demo` prints at the end: where the warehouse is and a query to try."""
+"""What `make demo` prints at the end: where the data is and a query to try."""
 
 from __future__ import annotations
 
@@ -6,34 +6,44 @@ import duckdb
 
 from ingest.config import load_settings
 
-SAMPLE_QUERY = """\
+# The first query an analyst runs on the published file (README shows the same).
+ANALYST_QUERY = """\
+SELECT run_id, published_at, latest_drop, cardinality(drops_included) AS drops, row_counts
+FROM marts.published_runs ORDER BY published_at DESC LIMIT 1"""
+
+# For data engineers: the raw and staging layers, in the build file only.
+ENGINEER_QUERY = """\
 SELECT motion, sales_stage, count(*) AS deals, round(sum(amount_reporting)) AS amount_reporting
-FROM staging.stg_sugarcrm__opportunities
-GROUP BY ALL ORDER BY motion, deals DESC"""
+FROM staging.stg_sugarcrm__opportunities GROUP BY ALL ORDER BY motion, deals DESC"""
+
+
+def one_line(sql: str) -> str:
+    return " ".join(sql.split())
 
 
 def main() -> None:
     settings = load_settings()
-    db = settings.build_db
-    with duckdb.connect(str(db), read_only=True) as con:
+    published, build = settings.published_db, settings.build_db
+    with duckdb.connect(str(build), read_only=True) as con:
         counts = con.execute(
-            """
-            SELECT table_schema, count(*) FROM information_schema.tables
-            WHERE table_schema IN ('raw', 'staging', 'intermediate', 'marts', 'seeds')
-            GROUP BY ALL ORDER BY 1
-            """
+            "SELECT table_schema, count(*) FROM information_schema.tables "
+            "WHERE table_schema IN ('raw', 'staging', 'intermediate', 'marts', 'seeds') GROUP BY ALL ORDER BY 1"
         ).fetchall()
-        drops = con.execute("SELECT count(DISTINCT drop_name), sum(rows_loaded) FROM raw.load_log").fetchone()
-        sample = con.sql(SAMPLE_QUERY).limit(8)
-        print()
-        print(f"Warehouse: {db}")
-        print(f"  {drops[0]} drops, {drops[1]:,} raw rows loaded; " + ", ".join(f"{s}: {n} tables/views" for s, n in counts))
-        print("  Runs and lineage: make ui  (Dagster UI on http://localhost:3000)")
-        print()
-        print("Try it (close the connection before the next refresh: DuckDB lets one writer in):")
-        print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{db}', read_only=True).sql('''{' '.join(SAMPLE_QUERY.split())}''').show()\"")
-        print()
-        sample.show()
+        drops, rows = con.execute("SELECT count(DISTINCT drop_name), sum(rows_loaded) FROM raw.load_log").fetchone()
+    print()
+    print(f"Marts for analysts (read-only, replaced atomically by each good run): {published}")
+    print(f"Build file for engineers ({drops} drops, {rows or 0:,} raw rows; "
+          + ", ".join(f"{s}: {n}" for s, n in counts) + f" tables/views): {build}")
+    print("Runs, lineage and dbt test results: make ui  (Dagster UI on http://localhost:3000)")
+    print()
+    print("Try:")
+    print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{published}', read_only=True).sql('''{one_line(ANALYST_QUERY)}''').show()\"")
+    print()
+    with duckdb.connect(str(published), read_only=True) as con:
+        con.sql(ANALYST_QUERY).show()
+    print("Raw and staging (personal data: never published) are in the build file; read it only between runs,")
+    print("since an open reader blocks the next refresh:")
+    print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{build}', read_only=True).sql('''{one_line(ENGINEER_QUERY)}''').show()\"")
 
 
 if __name__ == "__main__":

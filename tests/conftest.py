@@ -29,7 +29,7 @@ def write_settings(folder: Path, landing: Path, **overrides) -> Path:
     settings = {
         "landing_dir": str(landing),
         "build_db": str(folder / "warehouse" / "build.duckdb"),
-        "published_db": str(folder / "warehouse" / "marts.duckdb"),
+        "published_db": str(folder / "warehouse" / "funnelcast.duckdb"),
         **overrides,
     }
     path = folder / "funnelcast.yaml"

@@ -1,0 +1,100 @@
+"""Publishing: analysts read a file that is replaced atomically, only after a good run."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import run_funnelcast, write_settings
+
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+query = "SELECT count(*) FROM marts.published_runs"
+print(con.execute(query).fetchone()[0], flush=True)
+sys.stdin.readline()  # hold the connection open until the test says so
+print(con.execute(query).fetchone()[0], flush=True)
+"""
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def published_runs(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM marts.published_runs").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def first_refresh(small_landing, tmp_path_factory) -> Path:
+    """A folder holding landing/, warehouse/ and dagster_home/ after one good refresh."""
+    folder = tmp_path_factory.mktemp("published")
+    shutil.copytree(small_landing, folder / "landing")
+    config = write_settings(folder, folder / "landing")
+    run_funnelcast("run", config=config, dagster_home=folder / "dagster_home", check=True)
+    return folder
+
+
+@pytest.fixture()
+def warehouse(first_refresh, tmp_path):
+    """A private copy of the refreshed warehouse, so each test can change it."""
+    folder = tmp_path / "copy"
+    shutil.copytree(first_refresh, folder)
+    config = write_settings(folder, folder / "landing")
+    return folder, folder / "landing", config, folder / "dagster_home"
+
+
+def add_drop(landing: Path, name: str, users_csv: str) -> None:
+    (landing / name).mkdir()
+    (landing / name / "users.csv").write_text(users_csv, encoding="utf-8")
+
+
+def test_published_file_holds_marts_and_no_personal_layers(warehouse):
+    folder, _, _, _ = warehouse
+    with duckdb.connect(str(folder / "warehouse" / "funnelcast.duckdb"), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+        assert schemas == {"marts"}
+        run = con.execute("SELECT latest_drop, row_counts['marts.dim_fiscal_calendar'] FROM marts.published_runs").fetchone()
+        assert run[0] == sorted(p.name for p in (folder / "landing").iterdir())[-1]
+        assert run[1] == con.execute("SELECT count(*) FROM marts.dim_fiscal_calendar").fetchone()[0]
+
+
+def test_an_open_reader_neither_blocks_the_run_nor_sees_a_mix(warehouse):
+    folder, landing, config, home = warehouse
+    published = folder / "warehouse" / "funnelcast.duckdb"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(published)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        add_drop(landing, "2099-01-05", "id,user_name\nu-new,new.rep\n")
+        proc = run_funnelcast("run", config=config, dagster_home=home)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        # The open connection still reads last week's complete file...
+        assert reader.stdout.readline().strip() == "1"
+    finally:
+        reader.kill()
+        reader.wait()
+    # ...and a new connection reads this week's.
+    assert published_runs(published) == 2
+
+
+def test_a_failed_run_leaves_the_published_file_untouched(warehouse):
+    folder, landing, config, home = warehouse
+    published = folder / "warehouse" / "funnelcast.duckdb"
+    before = sha256(published)
+    add_drop(landing, "2099-01-05", "id,first_name\nu-new,Ann\n")  # user_name missing: contract broken
+    proc = run_funnelcast("run", config=config, dagster_home=home)
+    assert proc.returncode == 1
+    assert "2099-01-05/users.csv" in proc.stderr
+    assert sha256(published) == before
+    assert published_runs(published) == 1
