@@ -98,3 +98,39 @@ def test_a_failed_run_leaves_the_published_file_untouched(warehouse):
     assert "2099-01-05/users.csv" in proc.stderr
     assert sha256(published) == before
     assert published_runs(published) == 1
+
+
+OLD_CLIENT = "1.1.3"
+
+
+@pytest.fixture(scope="module")
+def old_duckdb_client(tmp_path_factory) -> Path:
+    """DuckDB's 1.x Python client, unpacked beside (not into) the venv."""
+    folder = tmp_path_factory.mktemp("duckdb_old")
+    fetched = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+         f"duckdb=={OLD_CLIENT}", "-d", str(folder)],
+        capture_output=True, text=True,
+    )
+    wheels = list(folder.glob("duckdb-*.whl"))
+    if fetched.returncode != 0 or not wheels:
+        pytest.skip(f"could not fetch duckdb {OLD_CLIENT} from the package registry: {fetched.stderr[-500:]}")
+    shutil.unpack_archive(wheels[0], folder / "site", format="zip")
+    return folder / "site"
+
+
+def test_the_published_file_opens_in_a_duckdb_1x_client(first_refresh, old_duckdb_client):
+    published = first_refresh / "warehouse" / "funnelcast.duckdb"
+    code = (
+        "import duckdb; con = duckdb.connect(__import__('sys').argv[1], read_only=True); "
+        "print(duckdb.__version__, con.execute('SELECT count(*) FROM marts.dim_fiscal_calendar').fetchone()[0])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(published)], capture_output=True, text=True,
+        env={"PYTHONPATH": str(old_duckdb_client), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    version, calendar_rows = proc.stdout.split()
+    assert version == OLD_CLIENT
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert int(calendar_rows) == con.execute("SELECT count(*) FROM marts.dim_fiscal_calendar").fetchone()[0]
