@@ -56,6 +56,11 @@ class Settings:
     week_end_day: str = "sunday"
     reporting_currency: str = "USD"
     cohort_maturity_days: int = 90
+    # Rows that break the contract: "quarantine" keeps them in raw.rejected_rows and
+    # loads the rest; "fail" fails the whole file.  Above max_rejected_share of a
+    # file's rows, the file is unusable either way.
+    on_bad_rows: str = "quarantine"
+    max_rejected_share: float = 0.05
     benchmarks: Benchmarks = field(default_factory=Benchmarks)
     # Where the settings came from, for messages; not a setting.
     source: str = "defaults"
@@ -69,12 +74,19 @@ class Settings:
                     f"{db}: a DuckDB file named {Path(db).stem!r} clashes with the schema of that name "
                     f"(queries on {Path(db).stem}.<table> become ambiguous); choose another file name"
                 )
+        if self.on_bad_rows not in ("quarantine", "fail"):
+            raise ValueError(f"on_bad_rows must be quarantine or fail, got {self.on_bad_rows!r}")
         if self.fiscal_year_named_by not in ("start", "end"):
             raise ValueError(f"fiscal_year_named_by must be start or end, got {self.fiscal_year_named_by!r}")
         if self.week_end_day not in WEEKDAYS:
             raise ValueError(f"week_end_day must be one of {', '.join(WEEKDAYS)}, got {self.week_end_day!r}")
         if len(self.reporting_currency) != 3:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
+
+    def reject_policy(self) -> "RejectPolicy":
+        from ingest.load import RejectPolicy
+
+        return RejectPolicy(self.on_bad_rows, self.max_rejected_share)
 
     def dbt_vars(self) -> dict[str, Any]:
         """The settings the dbt models read, passed as `dbt build --vars`."""

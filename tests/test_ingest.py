@@ -12,7 +12,9 @@ import pytest
 
 from ingest.contract import FILE_KINDS, KINDS
 from ingest.drops import find_files
-from ingest.load import load_kind
+from ingest.load import RejectPolicy, load_kind
+
+STRICT = RejectPolicy(on_bad_rows="fail")
 
 
 def load_all(con: duckdb.DuckDBPyConnection, landing: Path) -> dict[str, list[str]]:
@@ -119,7 +121,7 @@ def test_bad_date_on_one_line_fails_naming_file_column_line_and_type(tmp_path):
     write_drop(landing, "2026-01-05", {"opportunities.csv": good})
     write_drop(landing, "2026-01-12", {"opportunities.csv": bad})
     con = duckdb.connect()
-    result = load_kind(con, landing, "opportunities")
+    result = load_kind(con, landing, "opportunities", STRICT)
     assert len(result.errors) == 1
     message = result.errors[0]
     assert "2026-01-12/opportunities.csv" in message
@@ -135,7 +137,7 @@ def test_unreadable_encoding_fails_the_file(tmp_path):
     folder = write_drop(landing, "2026-01-05", {})
     (folder / "users.csv").write_bytes(b"id,user_name,last_name\nu1,ann,M\xfcller\n")
     con = duckdb.connect()
-    result = load_kind(con, landing, "users")
+    result = load_kind(con, landing, "users", STRICT)
     assert len(result.errors) == 1 and "2026-01-05/users.csv" in result.errors[0]
     assert "utf-8" in result.errors[0].lower()
     assert con.execute("SELECT count(*) FROM raw.users").fetchone()[0] == 0
