@@ -6,10 +6,17 @@ import duckdb
 
 from ingest.config import load_settings
 
-# The first query an analyst runs on the published file (README shows the same).
+# How fresh the published numbers are.
+FRESHNESS_QUERY = "SELECT published_at, latest_drop FROM marts.published_runs ORDER BY published_at DESC LIMIT 1"
+
+# The first query an analyst runs on the published file (the README shows the same).
 ANALYST_QUERY = """\
-SELECT run_id, published_at, latest_drop, cardinality(drops_included) AS drops, row_counts
-FROM marts.published_runs ORDER BY published_at DESC LIMIT 1"""
+SELECT period_label AS month, motion, mqls, srls, sqls, won, lost,
+       round(mql_to_srl_rate, 3) AS mql_to_srl, mql_to_srl_vs_benchmark,
+       round(win_rate_count, 3) AS win_rate, win_rate_count_vs_benchmark, is_mature
+FROM marts.mart_funnel_conversion
+WHERE period_grain = 'month' AND method = 'cohort' AND lead_source = 'all' AND motion IN ('hunting', 'farming')
+ORDER BY period_start DESC, motion LIMIT 12"""
 
 # For data engineers: the raw and staging layers, in the build file only.
 ENGINEER_QUERY = """\
@@ -40,7 +47,9 @@ def main() -> None:
     print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{published}', read_only=True).sql('''{one_line(ANALYST_QUERY)}''').show()\"")
     print()
     with duckdb.connect(str(published), read_only=True) as con:
-        con.sql(ANALYST_QUERY).show()
+        published_at, latest_drop = con.execute(FRESHNESS_QUERY).fetchall()[0]
+        print(f"Published {published_at:%Y-%m-%d %H:%M} UTC from drops up to {latest_drop}; recent monthly cohorts:")
+        con.sql(ANALYST_QUERY).show(max_width=200)
     print("Raw and staging (personal data: never published) are in the build file; read it only between runs,")
     print("since an open reader blocks the next refresh:")
     print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{build}', read_only=True).sql('''{one_line(ENGINEER_QUERY)}''').show()\"")
