@@ -47,6 +47,28 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+CLI_RUN_TAG = "funnelcast/cli"
+
+
+def fail_orphaned_cli_runs(instance) -> None:
+    """Mark as failed the `funnelcast run` runs whose process died (killed, crashed).
+
+    Called while holding the refresh lock, so no other `funnelcast run` is alive: a
+    CLI run still marked in progress lost its process.  Its open DuckDB transaction
+    was rolled back; this run redoes its work.  Runs the daemon launched are left alone.
+    """
+    import dagster as dg
+
+    orphans = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+                              tags={CLI_RUN_TAG: "true"})
+    )
+    for run in orphans:
+        instance.report_run_failed(run, "The process running this refresh died (killed or crashed). "
+                                   "Its uncommitted work was rolled back; the next run redid it.")
+        print(f"marked run {run.run_id} as failed: its process died", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ingest.config import load_settings
 
@@ -61,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     job = defs.resolve_job_def("weekly_refresh")
     with refresh_lock(settings.build_db), dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        fail_orphaned_cli_runs(instance)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags={CLI_RUN_TAG: "true"})
     if not result.success:
         print(f"weekly refresh FAILED (run {result.run_id}; see it in the Dagster UI: funnelcast ui)", file=sys.stderr)
         for event in result.all_events:

@@ -52,8 +52,10 @@ def quote_ident(name: str) -> str:
 def publish(build: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> Publication:
     """Copy the published schemas from the open build connection into `published`, atomically."""
     published.parent.mkdir(parents=True, exist_ok=True)
+    # A run killed while publishing leaves its half-written file behind: remove it.
+    for leftover in published.parent.glob(f".{published.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)
     staging_file = published.with_name(f".{published.name}.{run_id}.tmp")
-    staging_file.unlink(missing_ok=True)
     tables = build.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_catalog = current_database() AND table_schema IN (SELECT unnest($schemas)) "
