@@ -66,6 +66,9 @@ def fail_orphaned_cli_runs(instance) -> None:
     for run in orphans:
         instance.report_run_failed(run, "The process running this refresh died (killed or crashed). "
                                    "Its uncommitted work was rolled back; the next run redid it.")
+        # Its claim on the warehouse pool died with it; left in place, the slot would
+        # make every later run wait forever for the pool.
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         print(f"marked run {run.run_id} as failed: its process died", file=sys.stderr)
 
 
