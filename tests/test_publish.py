@@ -134,3 +134,33 @@ def test_the_published_file_opens_in_a_duckdb_1x_client(first_refresh, old_duckd
     assert version == OLD_CLIENT
     with duckdb.connect(str(published), read_only=True) as con:
         assert int(calendar_rows) == con.execute("SELECT count(*) FROM marts.dim_fiscal_calendar").fetchone()[0]
+
+
+def test_the_published_file_holds_no_personal_data_of_leads(first_refresh):
+    """Every text column of every published table, scanned for the leads' e-mails, phones and names."""
+    con = duckdb.connect()
+    con.execute("ATTACH $p AS pub (READ_ONLY)", {"p": str(first_refresh / "warehouse" / "funnelcast.duckdb")})
+    con.execute("ATTACH $p AS build (READ_ONLY)", {"p": str(first_refresh / "warehouse" / "build.duckdb")})
+    con.execute(
+        """
+        CREATE TEMP TABLE personal AS
+        SELECT DISTINCT lower(trim(v)) AS value FROM (
+            SELECT unnest([email1, phone_work, first_name || ' ' || last_name, last_name]) AS v FROM build.raw.leads
+        ) WHERE v IS NOT NULL AND length(trim(v)) >= 4
+        """
+    )
+    assert con.execute("SELECT count(*) FROM personal").fetchone()[0] > 100  # the scan has something to find
+    columns = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = 'pub' "
+        "AND data_type IN ('VARCHAR', 'JSON') ORDER BY ALL"
+    ).fetchall()
+    assert columns
+    leaks = []
+    for table, column in columns:
+        found = con.execute(
+            f'SELECT count(*) FROM pub.marts."{table}" t JOIN personal p ON lower(trim(t."{column}")) = p.value '
+            f"OR regexp_matches(t.\"{column}\", '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{{2,}}')"
+        ).fetchone()[0]
+        if found:
+            leaks.append(f"marts.{table}.{column}: {found}")
+    assert leaks == []

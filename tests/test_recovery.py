@@ -114,3 +114,19 @@ def test_a_killed_refresh_recovers_to_the_clean_result(small_landing, clean_run,
         statuses = [r.status for r in instance.get_runs()]
     assert statuses.count(dg.DagsterRunStatus.SUCCESS) == 2
     assert statuses.count(dg.DagsterRunStatus.FAILURE) == 1
+
+
+def test_two_refreshes_at_once_queue_instead_of_failing_on_the_lock(small_landing, tmp_path):
+    shutil.copytree(small_landing, tmp_path / "landing")
+    config = write_settings(tmp_path, tmp_path / "landing")
+    env = {**os.environ, "FUNNELCAST_CONFIG": str(config), "DAGSTER_HOME": str(tmp_path / "home")}
+    runs = [
+        subprocess.Popen([str(BIN / "funnelcast"), "run"], cwd=REPO_ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=1800) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], outputs
+    assert sum("waiting for it to finish" in err for _, err in outputs) == 1
+    with duckdb.connect(str(tmp_path / "warehouse" / "funnelcast.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.published_runs").fetchone()[0] == 2
