@@ -1,0 +1,93 @@
+{#-
+    The roll-up adds up: every user node's row equals its own deals plus the rows of
+    the nodes directly under it, and the company row equals the sum over every owner.
+    Returns the rows that do not add up.
+-#}
+
+with
+
+rollup as (
+
+    select
+        as_of_week_end,
+        fiscal_quarter,
+        node_id,
+        parent_node_id,
+        closed_won,
+        commit,
+        best_case,
+        pipeline,
+        omitted
+    from {{ ref('mart_forecast_rollup') }}
+
+),
+
+owner_weekly as (
+
+    select
+        as_of_week_end,
+        fiscal_quarter,
+        owner_user_id,
+        closed_won,
+        closed_won + open_commit as commit,
+        closed_won + open_commit + open_best_case as best_case,
+        pipeline,
+        omitted
+    from {{ ref('int_forecast_owner_weekly') }}
+
+),
+
+parts as (
+
+    select as_of_week_end, fiscal_quarter, parent_node_id as node_id,
+        closed_won, commit, best_case, pipeline, omitted
+    from rollup
+    where parent_node_id is not null and parent_node_id <> 'company'
+
+    union all
+
+    select as_of_week_end, fiscal_quarter, owner_user_id as node_id,
+        closed_won, commit, best_case, pipeline, omitted
+    from owner_weekly
+    where owner_user_id is not null
+
+    union all
+
+    select as_of_week_end, fiscal_quarter, 'company' as node_id,
+        closed_won, commit, best_case, pipeline, omitted
+    from owner_weekly
+
+),
+
+expected as (
+
+    select
+        as_of_week_end,
+        fiscal_quarter,
+        node_id,
+        sum(closed_won) as closed_won,
+        sum(commit) as commit,
+        sum(best_case) as best_case,
+        sum(pipeline) as pipeline,
+        sum(omitted) as omitted
+    from parts
+    group by as_of_week_end, fiscal_quarter, node_id
+
+)
+
+select
+    rollup.as_of_week_end,
+    rollup.fiscal_quarter,
+    rollup.node_id,
+    rollup.commit,
+    expected.commit as expected_commit
+from rollup
+left join expected
+    on expected.as_of_week_end = rollup.as_of_week_end
+    and expected.fiscal_quarter = rollup.fiscal_quarter
+    and expected.node_id = rollup.node_id
+where abs(rollup.closed_won - coalesce(expected.closed_won, 0)) > 0.005
+    or abs(rollup.commit - coalesce(expected.commit, 0)) > 0.005
+    or abs(rollup.best_case - coalesce(expected.best_case, 0)) > 0.005
+    or abs(rollup.pipeline - coalesce(expected.pipeline, 0)) > 0.005
+    or abs(rollup.omitted - coalesce(expected.omitted, 0)) > 0.005
