@@ -123,8 +123,8 @@ def nonsense_build(tmp_path_factory):
     from tests.warehouse import build_warehouse
 
     work = tmp_path_factory.mktemp("nonsense")
-    db, proc = build_warehouse(work, NONSENSE, select=["path:seeds", "path:models/staging", "path:models/intermediate",
-                                                       "path:tests/quality"])
+    db, proc = build_warehouse(work, NONSENSE, select=["path:seeds", "path:models/staging", "int_opportunity_changes",
+                                                       "int_opportunity_stage_visits", "int_user_hierarchy", "path:tests/quality"])
     return db, proc.stdout
 
 
