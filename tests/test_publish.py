@@ -147,6 +147,12 @@ def test_the_published_file_holds_no_personal_data_of_leads(first_refresh):
         SELECT DISTINCT lower(trim(v)) AS value FROM (
             SELECT unnest([email1, phone_work, first_name || ' ' || last_name, last_name]) AS v FROM build.raw.leads
         ) WHERE v IS NOT NULL AND length(trim(v)) >= 4
+        -- Sales staff's names are published on purpose (the forecast hierarchy); a lead who
+        -- shares a rep's name is not a leak.
+        EXCEPT
+        SELECT DISTINCT lower(trim(v)) FROM (
+            SELECT unnest([first_name || ' ' || last_name, last_name, user_name]) AS v FROM build.raw.users
+        ) WHERE v IS NOT NULL
         """
     )
     assert con.execute("SELECT count(*) FROM personal").fetchone()[0] > 100  # the scan has something to find
