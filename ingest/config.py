@@ -56,6 +56,8 @@ class Settings:
     week_end_day: str = "sunday"
     reporting_currency: str = "USD"
     cohort_maturity_days: int = 90
+    # Weeks over which pipeline velocity and win rates are averaged (DOMAIN.md section 3).
+    pipeline_trailing_weeks: int = 13
     # Rows that break the contract: "quarantine" keeps them in raw.rejected_rows and
     # loads the rest; "fail" fails the whole file.  Above max_rejected_share of a
     # file's rows, the file is unusable either way.
@@ -97,6 +99,7 @@ class Settings:
             "fiscal_year_named_by": self.fiscal_year_named_by,
             "week_end_day": self.week_end_day,
             "cohort_maturity_days": self.cohort_maturity_days,
+            "pipeline_trailing_weeks": self.pipeline_trailing_weeks,
             "benchmark_mql_to_srl_low": b.mql_to_srl_low,
             "benchmark_mql_to_srl_high": b.mql_to_srl_high,
             "benchmark_srl_to_sql_low": b.srl_to_sql_low,

@@ -1,12 +1,12 @@
 {#-
-    The as-of spine: each opportunity's state at the end of every
-    week end it was open at, plus the week end of the week it closed, rebuilt from
-    the audit log rather than from snapshots taken when the warehouse happened to run.
-    The pipeline marts and the forecast marts both read it.
+    The as-of spine: each opportunity's state at the end of every week end it was
+    open at, plus the week end of the week it closed, rebuilt from the audit log rather
+    than from snapshots taken when the warehouse happened to run.  The pipeline marts
+    and the forecast marts both read it.
 
     "As of week end W" means at the end of day W (UTC): the latest change made before
     W + 1 day 00:00.  The stage is the stage history's visit in force
-    (int_opportunity_stage_visits, so that time in stage and the weekly state agree);
+    (int_opportunity_stage_visits: time in stage and the weekly state agree);
     the other fields are int_opportunity_changes' latest value.  The spine ends at the
     week end of the latest thing the opportunity exports recorded (int_pipeline_as_of),
     so the latest week end shows the state the current records show.
