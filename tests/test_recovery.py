@@ -120,13 +120,16 @@ def test_two_refreshes_at_once_queue_instead_of_failing_on_the_lock(small_landin
     shutil.copytree(small_landing, tmp_path / "landing")
     config = write_settings(tmp_path, tmp_path / "landing")
     env = {**os.environ, "FUNNELCAST_CONFIG": str(config), "DAGSTER_HOME": str(tmp_path / "home")}
-    runs = [
-        subprocess.Popen([str(BIN / "funnelcast"), "run"], cwd=REPO_ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outputs = [p.communicate(timeout=1800) for p in runs]
-    assert [p.returncode for p in runs] == [0, 0], outputs
-    assert sum("waiting for it to finish" in err for _, err in outputs) == 1
+    # Output to files, not pipes: a run whose pipe nobody reads would block on its logs.
+    logs = [tmp_path / f"run{i}.log" for i in range(2)]
+    runs = []
+    for log in logs:
+        with log.open("w") as out:
+            runs.append(subprocess.Popen([str(BIN / "funnelcast"), "run"], cwd=REPO_ROOT, env=env,
+                                         stdout=out, stderr=subprocess.STDOUT, text=True))
+    codes = [p.wait(timeout=1800) for p in runs]
+    outputs = [log.read_text() for log in logs]
+    assert codes == [0, 0], [o[-3000:] for o in outputs]
+    assert sum("waiting for it to finish" in o for o in outputs) == 1
     with duckdb.connect(str(tmp_path / "warehouse" / "funnelcast.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.published_runs").fetchone()[0] == 2
