@@ -22,7 +22,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from tests.warehouse import REPO_ROOT, dbt_build, load_landing, rows, warned, write_drop_set
+from tests.warehouse import REPO_ROOT, dbt_build, load_landing, personal_data_in_marts, rows, warned, write_drop_set
 
 BUILD_SELECTION = ["path:seeds", "+path:models/marts/funnel"]
 FUNNEL_MARTS = ["fct_funnel", "mart_funnel_conversion", "mart_speed_to_lead", "mart_motion_summary"]
@@ -523,36 +523,6 @@ def test_the_readme_query_runs_and_shows_the_benchmark_flags(handmade):
 
 
 # ----------------------------------------------------------------------------- personal data
-
-
-def personal_data_in_marts(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """(table, column, value) for every mart value that is a lead's name, e-mail or phone."""
-    personal = {
-        value
-        for (value,) in rows(
-            con,
-            """
-            select distinct value from (
-                select first_name as value from staging.stg_sugarcrm__leads
-                union all select last_name from staging.stg_sugarcrm__leads
-                union all select email from staging.stg_sugarcrm__leads
-                union all select phone_work from staging.stg_sugarcrm__leads
-            ) where value is not null
-            """,
-        )
-    }
-    assert personal, "the data set has no personal data to look for"
-    found = []
-    columns = rows(
-        con,
-        "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
-        "order by table_name, ordinal_position",
-    )
-    for table, column in columns:
-        values = {v for (v,) in rows(con, f'select distinct cast("{column}" as varchar) from marts."{table}"')}
-        found += [(table, column, v) for v in values & personal]
-        found += [(table, column, v) for v in values if v is not None and "@" in v]
-    return found
 
 
 def test_no_mart_holds_a_leads_name_email_or_phone(handmade):

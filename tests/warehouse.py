@@ -92,3 +92,38 @@ def warned(dbt_output: str, test_name: str) -> int | None:
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
     return con.execute(sql, params or []).fetchall()
+
+
+def personal_data_in_marts(con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None) -> list[tuple]:
+    """(table, column, value) for every value of the marts (all, or `tables`) that is a lead's
+    name, e-mail or phone, or looks like an e-mail address."""
+    personal = {
+        value
+        for (value,) in rows(
+            con,
+            """
+            select distinct value from (
+                select first_name as value from staging.stg_sugarcrm__leads
+                union all select last_name from staging.stg_sugarcrm__leads
+                union all select email from staging.stg_sugarcrm__leads
+                union all select phone_work from staging.stg_sugarcrm__leads
+            ) where value is not null
+            """,
+        )
+    }
+    assert personal, "the data set has no personal data to look for"
+    columns = rows(
+        con,
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
+        "order by table_name, ordinal_position",
+    )
+    if tables is not None:
+        wanted = set(tables)
+        columns = [(t, c) for t, c in columns if t in wanted]
+        assert {t for t, _ in columns} == wanted, "a mart to scan does not exist"
+    found = []
+    for table, column in columns:
+        values = {v for (v,) in rows(con, f'select distinct cast("{column}" as varchar) from marts."{table}"')}
+        found += [(table, column, v) for v in values & personal]
+        found += [(table, column, v) for v in values if v is not None and "@" in v]
+    return found
