@@ -64,8 +64,17 @@ class Settings:
     on_bad_rows: str = "quarantine"
     max_rejected_share: float = 0.05
     benchmarks: Benchmarks = field(default_factory=Benchmarks)
+    # Which CRM the exports come from: a preset shipped in ingest/presets/ (sugarcrm,
+    # salesforce, hubspot, zoho), or `mapping`, the path of the user's own mapping file,
+    # which wins over `source`.  docs/mappings.md explains both.
+    source: str = "sugarcrm"
+    mapping: Path | None = None
+    # A folder holding the user's own vocabularies (stage_map.csv,
+    # forecast_category_map.csv, opportunity_type_map.csv); a file not there is taken
+    # from the mapping (the preset's own).  `funnelcast vocabularies --copy DIR` starts one.
+    vocabulary_dir: Path | None = None
     # Where the settings came from, for messages; not a setting.
-    source: str = "defaults"
+    config_file: str = "defaults"
 
     def __post_init__(self) -> None:
         if not 1 <= self.fiscal_year_start_month <= 12:
@@ -84,6 +93,18 @@ class Settings:
             raise ValueError(f"week_end_day must be one of {', '.join(WEEKDAYS)}, got {self.week_end_day!r}")
         if len(self.reporting_currency) != 3:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
+
+    def load_mapping(self) -> "Mapping":
+        """The mapping in force: the user's file when `mapping` is set, else the preset `source`."""
+        from ingest.mapping import load_mapping, load_preset
+
+        return load_mapping(self.mapping) if self.mapping is not None else load_preset(self.source)
+
+    def vocabulary_files(self) -> dict[str, Path]:
+        """The vocabulary file in force for each vocabulary: the user's folder first, then the mapping's."""
+        from ingest.vocabularies import vocabulary_files
+
+        return vocabulary_files(self.load_mapping(), self.vocabulary_dir)
 
     def reject_policy(self) -> "RejectPolicy":
         from ingest.load import RejectPolicy
@@ -114,7 +135,7 @@ class Settings:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
 
 
-_PATH_SETTINGS = {"landing_dir", "build_db", "published_db"}
+_PATH_SETTINGS = {"landing_dir", "build_db", "published_db", "mapping", "vocabulary_dir"}
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
@@ -132,7 +153,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
-    known = {f.name for f in fields(Settings)} - {"source"}
+    known = {f.name for f in fields(Settings)} - {"config_file"}
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -145,7 +166,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
         values["benchmarks"] = Benchmarks(**bench)
     for name in _PATH_SETTINGS & set(values):
         values[name] = Path(values[name])
-    settings = Settings(**values, source=str(path.resolve()))
+    settings = Settings(**values, config_file=str(path.resolve()))
     return _resolve(settings, path.resolve().parent)
 
 
@@ -153,5 +174,6 @@ def _resolve(settings: Settings, base: Path) -> Settings:
     resolved = {
         name: (getattr(settings, name) if getattr(settings, name).is_absolute() else base / getattr(settings, name))
         for name in _PATH_SETTINGS
+        if getattr(settings, name) is not None
     }
     return Settings(**{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, **resolved})

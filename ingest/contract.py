@@ -38,7 +38,16 @@ LINEAGE_COLUMNS: dict[str, str] = {
     "_file": "VARCHAR",  # the file name inside the drop
     "_line": "BIGINT",  # the line in the file (header = line 1); the row number for parquet
     "_loaded_at": "TIMESTAMP",  # when this row was loaded (UTC)
+    # The file was a full snapshot of its kind (a mapping's `snapshot: true`): a record
+    # missing from a later snapshot of the kind is deleted.
+    "_snapshot": "BOOLEAN",
 }
+
+# Where the opportunities' stage history can come from: the audit log (changes), or a
+# history of states (one row per opportunity per moment, e.g. Salesforce's
+# OpportunityHistory, or derived by a mapping from dated columns).  A warehouse needs
+# at least one of them: without a history no velocity or as-of figure can be computed.
+STAGE_HISTORY_KINDS: tuple[str, ...] = ("opportunities_audit", "opportunity_history")
 
 CRM = "sugarcrm"
 MARKETING = "marketing"
@@ -132,13 +141,13 @@ FILE_KINDS: tuple[FileKind, ...] = (
             ("currency_id", _T, False, "ISO 4217 code; empty = the reporting currency"),
             ("amount_usdollar", _DEC, False, "the amount already converted to the reporting currency"),
             ("date_closed", _D, True, "expected close date while open, actual once closed"),
-            ("sales_stage", _T, True, "current stage (see the stage map seed)"),
+            ("sales_stage", _T, True, "current stage (see the stage map)"),
             ("probability", _INT, False, "0-100"),
             ("commit_stage", _T, False, "forecast category: include, upside, exclude"),
         ),
     ),
     FileKind(
-        "opportunities_audit", CRM, True, "the opportunity change log (SugarCRM's audit table)", ("id",),
+        "opportunities_audit", CRM, False, "the opportunity change log (SugarCRM's audit table)", ("id",),
         _cols(
             ("id", _T, True, "audit row key"),
             ("parent_id", _T, True, "opportunities.id"),
@@ -147,6 +156,23 @@ FILE_KINDS: tuple[FileKind, ...] = (
             ("field_name", _T, True, "sales_stage, amount, date_closed, commit_stage, assigned_user_id, probability"),
             ("before_value_string", _T, True, "old value"),
             ("after_value_string", _T, True, "new value"),
+        ),
+    ),
+    FileKind(
+        "opportunity_history", CRM, False,
+        "the opportunity state history: each row the values in force from changed_at on "
+        "(Salesforce OpportunityHistory, or derived by a mapping from dated columns)",
+        ("id",),
+        _cols(
+            ("id", _T, True, "history row key"),
+            ("opportunity_id", _T, True, "opportunities.id"),
+            ("changed_at", _TS, True, "from when these values were in force"),
+            ("created_by", _T, False, "users.id of who made the change"),
+            ("sales_stage", _T, False, "the stage from then on; empty = not recorded"),
+            ("amount", _DEC, False, "the amount from then on, in the opportunity's currency; empty = not recorded"),
+            ("date_closed", _D, False, "the expected close date from then on; empty = not recorded"),
+            ("commit_stage", _T, False, "the forecast category from then on; empty = not recorded"),
+            ("probability", _INT, False, "0-100 from then on; empty = not recorded"),
         ),
     ),
     FileKind(
@@ -281,6 +307,62 @@ KINDS: dict[str, FileKind] = {k.name: k for k in FILE_KINDS}
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet")
 
 
+# The vocabularies: files a user edits beside the config (a preset ships its own), loaded
+# into vocabulary.<name> on every run.  A value the data uses that its vocabulary lacks
+# stops the run before anything is published (ingest/vocabularies.py).
+@dataclass(frozen=True)
+class Vocabulary:
+    name: str
+    description: str
+    key: str  # the column holding the CRM's value
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+MILESTONES: tuple[str, ...] = ("srl", "sql", "later", "won", "lost")
+FORECAST_CATEGORIES: tuple[str, ...] = ("commit", "best_case", "pipeline", "omitted", "closed")
+MOTIONS: tuple[str, ...] = ("hunting", "farming")
+
+VOCABULARIES: tuple[Vocabulary, ...] = (
+    Vocabulary(
+        "stage_map",
+        "one row per CRM sales stage (spelling): its order in the pipeline and the funnel milestone it stands for",
+        "crm_stage",
+        _cols(
+            ("crm_stage", _T, True, "the sales stage exactly as the CRM exports it (trimmed)"),
+            ("stage_order", _INT, True, "position in the pipeline, 1 = first stage; spellings of one stage share it"),
+            ("milestone", _T, True, "srl (unqualified pipeline), sql (qualified pipeline), later, won or lost"),
+            ("is_closed", _B, True, "the deal is closed (won or lost) in this stage"),
+            ("is_won", _B, True, "the deal is won in this stage"),
+        ),
+    ),
+    Vocabulary(
+        "forecast_category_map",
+        "one row per CRM forecast category value: the roll-up category it stands for",
+        "crm_value",
+        _cols(
+            ("crm_value", _T, True, "the CRM's forecast value, matched case-insensitively"),
+            ("forecast_category", _T, True, "commit, best_case, pipeline, omitted or closed"),
+            ("forecast_category_label", _T, True, "how reports name the category"),
+        ),
+    ),
+    Vocabulary(
+        "opportunity_type_map",
+        "one row per CRM opportunity type: the sales motion it stands for",
+        "opportunity_type",
+        _cols(
+            ("opportunity_type", _T, True, "the opportunity type exactly as the CRM exports it (trimmed)"),
+            ("motion", _T, True, "hunting (new logo) or farming (existing customer)"),
+        ),
+    ),
+)
+
+VOCABULARY_BY_NAME: dict[str, Vocabulary] = {v.name: v for v in VOCABULARIES}
+
+
 def raw_table(kind: str) -> str:
     return f"raw.{kind}"
 
@@ -318,6 +400,25 @@ def render_dbt_sources() -> str:
         for name, dtype in LINEAGE_COLUMNS.items():
             lines.append(f"          - name: {name}")
             lines.append(f"            data_type: {dtype.lower()}")
+    lines += [
+        "  - name: vocabulary",
+        "    schema: vocabulary",
+        "    description: The vocabularies in force (stage map, forecast categories, opportunity types), loaded from the user's files by the vocabulary/<name> Dagster assets.",
+        "    tables:",
+    ]
+    for vocab in VOCABULARIES:
+        lines += [
+            f"      - name: {vocab.name}",
+            f"        description: \"{vocab.description}\"",
+            "        meta:",
+            "          dagster:",
+            f"            asset_key: [\"vocabulary\", \"{vocab.name}\"]",
+            "        columns:",
+        ]
+        for col in vocab.columns:
+            lines.append(f"          - name: {col.name}")
+            lines.append(f"            description: \"{col.description}\"")
+            lines.append(f"            data_type: {col.duckdb_type.lower()}")
     return "\n".join(lines) + "\n"
 
 

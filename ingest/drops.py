@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.contract import FILE_SUFFIXES, KINDS
+from ingest.mapping import Mapping, identity_mapping
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,9 @@ class DropFile:
         return self.path.name.lower().endswith(".parquet")
 
 
-def kind_of(file_name: str) -> str | None:
-    """The contract kind a file name stands for (case-insensitive), or None."""
-    lower = file_name.lower()
-    for suffix in FILE_SUFFIXES:
-        if lower.endswith(suffix):
-            stem = lower[: -len(suffix)]
-            return stem if stem in KINDS else None
-    return None
+def kinds_of(file_name: str, mapping: Mapping | None = None) -> list[str]:
+    """The contract kinds a file feeds under the mapping (its name patterns, case-insensitive)."""
+    return (mapping or identity_mapping()).kinds_of(file_name)
 
 
 def find_drops(landing: Path) -> list[str]:
@@ -53,25 +48,27 @@ def find_drops(landing: Path) -> list[str]:
     )
 
 
-def find_files(landing: Path, kind: str) -> list[DropFile]:
+def find_files(landing: Path, kind: str, mapping: Mapping | None = None) -> list[DropFile]:
     """Every file of one kind across all drops, oldest drop first."""
+    kind_mapping = (mapping or identity_mapping()).kinds[kind]
     found: list[DropFile] = []
     for drop in find_drops(landing):
         folder = landing / drop
         if not folder.is_dir():  # the drop vanished since it was listed
             continue
         for path in sorted(folder.iterdir()):
-            if path.is_file() and kind_of(path.name) == kind:
+            if path.is_file() and kind_mapping.matches(path.name):
                 found.append(DropFile(drop, kind, path))
     return found
 
 
-def unknown_files(landing: Path) -> list[Path]:
-    """Files in drops that match no file kind: reported, never loaded."""
+def unknown_files(landing: Path, mapping: Mapping | None = None) -> list[Path]:
+    """Files in drops that match no file kind of the mapping: reported, never loaded."""
+    mapping = mapping or identity_mapping()
     out: list[Path] = []
     for drop in find_drops(landing):
         for path in sorted((landing / drop).iterdir()):
-            if path.is_file() and kind_of(path.name) is None:
+            if path.is_file() and not mapping.kinds_of(path.name):
                 out.append(path)
     return out
 

@@ -68,7 +68,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from ingest.contract import FILE_KINDS, KINDS
+from ingest.contract import FILE_KINDS as CONTRACT_KINDS, KINDS
+
+# The generator writes a SugarCRM export: its stage history is the audit log, so the
+# state-history kind (other CRMs' shape) is not among its files.
+FILE_KINDS = tuple(k for k in CONTRACT_KINDS if k.name != "opportunity_history")
 
 # --------------------------------------------------------------------------- scales
 

@@ -34,7 +34,7 @@ def main() -> None:
     with duckdb.connect(str(build), read_only=True) as con:
         counts = con.execute(
             "SELECT table_schema, count(*) FROM information_schema.tables "
-            "WHERE table_schema IN ('raw', 'staging', 'intermediate', 'marts', 'seeds') GROUP BY ALL ORDER BY 1"
+            "WHERE table_schema IN ('raw', 'staging', 'intermediate', 'marts', 'vocabulary') GROUP BY ALL ORDER BY 1"
         ).fetchall()
         drops, rows = con.execute("SELECT count(DISTINCT drop_name), sum(rows_loaded) FROM raw.load_log").fetchone()
     print()

@@ -36,7 +36,7 @@ def manifest_is_stale(manifest: Path) -> bool:
     if not manifest.exists():
         return True
     sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "tests"):
+    for folder in ("models", "macros", "tests"):
         sources += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
     return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
 

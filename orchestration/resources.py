@@ -28,5 +28,5 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "duckdb": DuckDBResource(database=str(settings.build_db)),
         "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
-        "settings": SettingsResource(config_path=settings.source if settings.source != "defaults" else None),
+        "settings": SettingsResource(config_path=settings.config_file if settings.config_file != "defaults" else None),
     }

@@ -76,8 +76,8 @@ def test_a_drop_that_disappears_before_the_run_reads_it(tmp_path, monkeypatch):
     (folder / "users.csv").write_text("id,user_name\nu1,a\n", encoding="utf-8")
     real_find_files = load.find_files
 
-    def find_then_vanish(landing, kind):
-        found = real_find_files(landing, kind)
+    def find_then_vanish(landing, kind, mapping=None):
+        found = real_find_files(landing, kind, mapping)
         for f in found:  # the sensor saw it; the exporter pulled it back before the read
             f.path.unlink()
         folder.rmdir()
@@ -123,7 +123,7 @@ def nonsense_build(tmp_path_factory):
     from tests.warehouse import build_warehouse
 
     work = tmp_path_factory.mktemp("nonsense")
-    db, proc = build_warehouse(work, NONSENSE, select=["path:seeds", "path:models/staging", "int_opportunity_changes",
+    db, proc = build_warehouse(work, NONSENSE, select=["path:models/staging", "int_opportunity_changes",
                                                        "int_opportunity_stage_visits", "int_user_hierarchy", "path:tests/quality"])
     return db, proc.stdout
 
@@ -141,7 +141,6 @@ def warn_count(dbt_output: str, test_prefix: str) -> int | None:
         ("a negative amount", "assert_opportunity_amounts_not_negative", 1),
         ("a close date in 2999", "assert_close_dates_plausible", 1),
         ("duplicate ids with the same date_modified", "assert_no_conflicting_versions", 1),
-        ("a stage missing from the stage map", "assert_sales_stages_in_stage_map", 1),
         ("an audit row for an opportunity that does not exist", "relationships_stg_sugarcrm__opportunities_audit_", 1),
         ("a reports_to cycle", "assert_user_hierarchy_is_clean", 2),
     ],
@@ -149,6 +148,16 @@ def warn_count(dbt_output: str, test_prefix: str) -> int | None:
 def test_nonsense_that_parses_is_reported_by_a_dbt_test(nonsense_build, defect, test_prefix, rows):
     _, output = nonsense_build
     assert warn_count(output, test_prefix) == rows, f"{defect}: expected a warning from {test_prefix}"
+
+
+def test_a_stage_missing_from_the_stage_map_is_named_with_its_rows_and_an_example(nonsense_build):
+    from ingest.vocabularies import unknown_values
+
+    db, _ = nonsense_build
+    with duckdb.connect(str(db), read_only=True) as con:
+        unknown = unknown_values(con)
+    assert [(u.vocabulary, u.value, u.used_in, u.rows, u.example_opportunity_id) for u in unknown] == [
+        ("stage_map", "Discovery", "opportunities.sales_stage", 1, "o_stage")]
 
 
 def test_nonsense_is_kept_not_dropped(nonsense_build):

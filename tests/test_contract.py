@@ -6,17 +6,19 @@ from pathlib import Path
 
 import yaml
 
-from ingest.contract import FILE_KINDS, KINDS, render_dbt_sources, render_docs_tables
+from ingest.contract import FILE_KINDS, KINDS, STAGE_HISTORY_KINDS, VOCABULARIES, render_dbt_sources, render_docs_tables
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_file_kind_of_the_contract_is_defined():
     assert set(KINDS) == {
-        "leads", "opportunities", "opportunities_audit", "accounts", "users", "calls", "meetings",
+        "leads", "opportunities", "opportunities_audit", "opportunity_history", "accounts", "users", "calls", "meetings",
         "campaigns", "campaign_log", "mql_events", "marketing_spend", "currency_rates", "targets",
     }
-    assert {k.name for k in FILE_KINDS if k.required} == {"leads", "opportunities", "opportunities_audit", "users"}
+    assert {k.name for k in FILE_KINDS if k.required} == {"leads", "opportunities", "users"}
+    # The stage history is required too, from either kind (checked per run by the vocabulary step).
+    assert set(STAGE_HISTORY_KINDS) == {"opportunities_audit", "opportunity_history"}
 
 
 def test_dbt_sources_are_rendered_from_the_contract():
@@ -24,6 +26,9 @@ def test_dbt_sources_are_rendered_from_the_contract():
     assert on_disk == render_dbt_sources(), "run `funnelcast contract --write` after changing ingest/contract.py"
     tables = yaml.safe_load(on_disk)["sources"][0]["tables"]
     assert {t["name"]: t["meta"]["dagster"]["asset_key"] for t in tables} == {k: ["raw", k] for k in KINDS}
+    vocab_tables = yaml.safe_load(on_disk)["sources"][1]["tables"]
+    assert {t["name"]: t["meta"]["dagster"]["asset_key"] for t in vocab_tables} == {
+        v.name: ["vocabulary", v.name] for v in VOCABULARIES}
 
 
 def test_docs_show_the_contract_tables():

@@ -24,7 +24,7 @@ import pytest
 
 from tests.warehouse import dbt_build, load_landing, rows, warned, write_drop_set
 
-BUILD_SELECTION = ["path:seeds", "+path:models/marts/forecast"]
+BUILD_SELECTION = ["+path:models/marts/forecast"]
 
 D = dt.date
 W1, W2 = D(2026, 1, 18), D(2026, 2, 15)
@@ -335,7 +335,7 @@ def test_closed_won_at_quarter_end_equals_staging(generated):
         left join (
             select c.fiscal_quarter, sum(o.amount_reporting) as won
             from staging.stg_sugarcrm__opportunities o
-            join seeds.stage_map m on m.crm_stage = o.sales_stage and m.is_won
+            join vocabulary.stage_map m on m.crm_stage = o.sales_stage and m.is_won
             join marts.dim_fiscal_calendar c on c.date_day = o.close_date
             group by all
         ) s using (fiscal_quarter)

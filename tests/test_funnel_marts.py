@@ -24,7 +24,7 @@ import pytest
 
 from tests.warehouse import REPO_ROOT, dbt_build, load_landing, personal_data_in_marts, rows, warned, write_drop_set
 
-BUILD_SELECTION = ["path:seeds", "+path:models/marts/funnel"]
+BUILD_SELECTION = ["+path:models/marts/funnel"]
 FUNNEL_MARTS = ["fct_funnel", "mart_funnel_conversion", "mart_speed_to_lead", "mart_motion_summary"]
 
 D = dt.date
@@ -601,7 +601,7 @@ def test_generated_won_amount_reconciles_with_staging(generated):
         """
         select o.motion, count(*), sum(o.amount_reporting)
         from staging.stg_sugarcrm__opportunities o
-        join seeds.stage_map m on m.crm_stage = o.sales_stage
+        join vocabulary.stage_map m on m.crm_stage = o.sales_stage
         where m.is_won
         group by o.motion order by 1
         """,

@@ -30,7 +30,7 @@ import pytest
 
 from tests.warehouse import REPO_ROOT, dbt_build, load_landing, personal_data_in_marts, rows, warned, write_drop_set
 
-BUILD_SELECTION = ["path:seeds", "+path:models/marts/marketing"]
+BUILD_SELECTION = ["+path:models/marts/marketing"]
 MARKETING_MARTS = ["fct_campaign_touches", "mart_campaign_performance"]
 MODELS = ("first_touch", "last_touch", "linear")
 

@@ -29,7 +29,7 @@ from tests.warehouse import dbt_build, load_landing, rows, warned, write_drop_se
 
 # Everything the pipeline marts need, and nothing else (the funnel marts are other
 # modules' business); `cautious` keeps tests on unselected models out of the run.
-BUILD_SELECTION = ["path:seeds", "+path:models/marts/pipeline"]
+BUILD_SELECTION = ["+path:models/marts/pipeline"]
 
 D, T = dt.date, dt.datetime
 
@@ -497,7 +497,7 @@ def test_every_open_opportunity_is_in_the_latest_week_as_it_is_now(generated):
         """
         select o.opportunity_id, o.sales_stage, o.amount_reporting
         from staging.stg_sugarcrm__opportunities o
-        join seeds.stage_map m on m.crm_stage = o.sales_stage
+        join vocabulary.stage_map m on m.crm_stage = o.sales_stage
         where not m.is_closed
         order by 1
         """,

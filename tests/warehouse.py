@@ -18,6 +18,8 @@ import pytest
 
 from ingest.contract import KINDS
 from ingest.load import ensure_raw_schema, load_kind
+from ingest.mapping import Mapping as CrmMapping, load_preset
+from ingest.vocabularies import load_vocabularies, vocabulary_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -40,12 +42,15 @@ def write_drop_set(landing: Path, drops: DropSet) -> None:
                     writer.writerow({c: row.get(c, "") for c in columns})
 
 
-def load_landing(landing: Path, db: Path, must_load: Iterable[str] = KINDS) -> None:
-    """Load every kind with the real loader; a file of a kind in `must_load` that does not load fails the test."""
+def load_landing(landing: Path, db: Path, must_load: Iterable[str] = KINDS, mapping: CrmMapping | None = None) -> None:
+    """Load every kind with the real loader, and the mapping's vocabularies (SugarCRM's by default);
+    a file of a kind in `must_load` that does not load fails the test."""
+    mapping = mapping or load_preset("sugarcrm")
     with duckdb.connect(str(db)) as con:
         ensure_raw_schema(con)
+        load_vocabularies(con, vocabulary_files(mapping, None))
         for kind in KINDS:
-            result = load_kind(con, landing, kind)
+            result = load_kind(con, landing, kind, mapping=mapping)
             if kind in must_load:
                 assert not result.errors, result.errors
             elif result.errors:
@@ -55,7 +60,7 @@ def load_landing(landing: Path, db: Path, must_load: Iterable[str] = KINDS) -> N
 def dbt_build(
     db: Path,
     work: Path,
-    select: Iterable[str] = ("path:seeds", "path:models"),
+    select: Iterable[str] = ("path:models",),
     dbt_vars: Mapping[str, Any] | None = None,
 ) -> subprocess.CompletedProcess:
     """One real `dbt build` of `select` into `db`; fails the test with dbt's output."""

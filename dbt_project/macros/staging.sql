@@ -28,3 +28,18 @@
             source_line desc
     )
 {%- endmacro %}
+
+{#-
+    A record missing from a later full snapshot of its kind is deleted: a mapping with
+    `snapshot: true` (Salesforce's weekly Data Export sends the whole org and leaves
+    deleted records out) marks its rows source_snapshot.  True when the record's newest
+    drop is older than the newest snapshot drop of the kind.  Kinds that only get deltas
+    (SugarCRM) never have a snapshot, so nothing is dropped.
+-#}
+{% macro dropped_by_later_snapshot(key_columns) -%}
+    coalesce(
+        max(source_drop) over (partition by {{ key_columns | join(', ') }})
+            < max(case when source_snapshot then source_drop end) over (),
+        false
+    )
+{%- endmacro %}

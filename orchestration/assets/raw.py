@@ -3,15 +3,22 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ingest.contract import FILE_KINDS, FileKind
-from ingest.load import load_kind
+from ingest.contract import FILE_KINDS, STAGE_HISTORY_KINDS, VOCABULARIES, FileKind
+from ingest.drops import unknown_files
+from ingest.load import ensure_raw_schema, load_kind
+from ingest.vocabularies import (
+    VocabularyError, load_vocabularies, missing_stage_history, unknown_values, unknown_values_message,
+)
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource
 
 # Per file in the load log: rows read = rows loaded + rows rejected, and the raw and
-# quarantine tables hold exactly those rows.  Nothing may be dropped silently.
+# quarantine tables hold exactly those rows (raw holds rows_derived: more than the rows
+# loaded when a mapping derives several rows from one record, e.g. stage history from
+# "date entered" columns).  Nothing may be dropped silently.
 RECONCILE_SQL = """
 WITH logged AS (
-    SELECT drop_name, file_name, rows_read, rows_loaded, rows_rejected FROM raw.load_log WHERE kind = $kind
+    SELECT drop_name, file_name, rows_read, rows_loaded, rows_rejected, coalesce(rows_derived, rows_loaded) AS rows_derived
+    FROM raw.load_log WHERE kind = $kind
 ),
 in_raw AS (SELECT _drop AS drop_name, _file AS file_name, count(*) AS n FROM raw.{kind} GROUP BY ALL),
 in_quarantine AS (
@@ -22,7 +29,7 @@ FROM logged
 LEFT JOIN in_raw USING (drop_name, file_name)
 LEFT JOIN in_quarantine USING (drop_name, file_name)
 WHERE logged.rows_read IS DISTINCT FROM logged.rows_loaded + logged.rows_rejected
-   OR coalesce(in_raw.n, 0) <> logged.rows_loaded
+   OR coalesce(in_raw.n, 0) <> logged.rows_derived
    OR coalesce(in_quarantine.n, 0) <> logged.rows_rejected
 """
 
@@ -48,8 +55,10 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
     )
     def raw_kind(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource):
         current = settings.get()
+        mapping = current.load_mapping()
         with duckdb.get_connection() as con:
-            result = load_kind(con, current.landing_dir, kind.name, current.reject_policy())
+            result = load_kind(con, current.landing_dir, kind.name, current.reject_policy(), mapping)
+            ever_loaded = con.execute("SELECT count(*) FROM raw.load_log WHERE kind = ?", [kind.name]).fetchone()[0]
             total = con.execute(f"SELECT count(*) FROM raw.{kind.name}").fetchone()[0]
             unreconciled = [r[0] for r in con.execute(RECONCILE_SQL.format(kind=kind.name), {"kind": kind.name}).fetchall()]
             rejected = con.execute(
@@ -57,6 +66,12 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
                 "GROUP BY ALL ORDER BY 1",
                 {"kind": kind.name},
             ).fetchall()
+        if kind.required and not ever_loaded and not result.files:
+            patterns = ", ".join(mapping.kinds[kind.name].patterns)
+            raise dg.Failure(
+                description=f"no drop provides {kind.name}, a required kind: mapping {mapping.name} reads it from files "
+                f"named {patterns} in {current.landing_dir}/<drop>/. Nothing was published.",
+            )
         for f in result.files:
             if not f.skipped:
                 context.log.info(f"loaded {f.rows} rows from {f.drop}/{f.file}" + (f", quarantined {f.rejected}" if f.rejected else ""))
@@ -101,3 +116,73 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
 
 
 raw_assets = [_raw_asset(kind) for kind in FILE_KINDS]
+
+
+def _vocabulary_specs() -> list[dg.AssetSpec]:
+    # Checked after every loader that writes a value a vocabulary must know.
+    deps = [dg.AssetKey(["raw", k]) for k in ("opportunities", *STAGE_HISTORY_KINDS)]
+    return [
+        dg.AssetSpec(
+            dg.AssetKey(["vocabulary", v.name]),
+            group_name="raw",
+            description=f"vocabulary.{v.name}: {v.description}; loaded from the file in force (the preset's, or "
+            "vocabulary_dir's), after checking that it lists every value of the data.",
+            kinds={"duckdb"},
+            deps=deps,
+        )
+        for v in VOCABULARIES
+    ]
+
+
+@dg.multi_asset(specs=_vocabulary_specs(), pool=WAREHOUSE_POOL, name="vocabularies")
+def vocabularies(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource):
+    """Load the vocabularies, then stop the run when the data uses a value they lack.
+
+    A sales stage, forecast category or opportunity type the vocabularies do not list
+    cannot be placed (an unmapped "Won" would be an open deal for ever): failing here
+    keeps dbt and the publish from running, so the last good marts stay published.
+    """
+    current = settings.get()
+    mapping = current.load_mapping()
+    unmatched = [f"{p.parent.name}/{p.name}" for p in unknown_files(current.landing_dir, mapping)]
+    if unmatched:
+        context.log.warning(
+            f"{len(unmatched)} file(s) match no kind of mapping {mapping.name} and were not loaded: " + ", ".join(unmatched)
+        )
+    try:
+        files = current.vocabulary_files()
+        with duckdb.get_connection() as con:
+            ensure_raw_schema(con)
+            counts = load_vocabularies(con, files)
+            unknown = unknown_values(con)
+            no_history = missing_stage_history(con)
+    except VocabularyError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    if no_history:
+        raise dg.Failure(
+            description="no drop provides the stage history (a required kind): mapping "
+            f"{mapping.name} reads it as opportunities_audit from "
+            f"{', '.join(mapping.kinds['opportunities_audit'].patterns)} or as opportunity_history from "
+            f"{', '.join(mapping.kinds['opportunity_history'].patterns)}. Nothing was published.",
+            metadata={"unmatched_files": ", ".join(unmatched) or "none"},
+        )
+    if unknown:
+        raise dg.Failure(
+            description=unknown_values_message(unknown, files),
+            metadata={
+                "unknown_values": dg.MetadataValue.json(
+                    [{"vocabulary": u.vocabulary, "value": u.value, "used_in": u.used_in, "rows": u.rows,
+                      "example_opportunity_id": u.example_opportunity_id} for u in unknown]),
+                "unmatched_files": ", ".join(unmatched) or "none",
+            },
+        )
+    for vocab in VOCABULARIES:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["vocabulary", vocab.name]),
+            metadata={
+                "file": str(files[vocab.name]),
+                "rows": counts[vocab.name],
+                "mapping": mapping.label,
+                "unmatched_files": ", ".join(unmatched) or "none",
+            },
+        )

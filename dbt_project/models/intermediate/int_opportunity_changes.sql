@@ -3,6 +3,12 @@
     creation is the value_before of the field's first change, or the current value
     when the field never changed; it is added as change_seq 0 at created_at, so
     that "the value as of time T" is always the latest row with changed_at <= T.
+
+    An export without an audit log has a state history instead (opportunity_history:
+    the values in force from a moment on).  Its states become changes: each value that
+    differs from the one before it, the first state being the value at creation.  Per
+    opportunity and field the audit log wins where it has rows, so an export with both
+    (Salesforce's field history and stage history) counts each change once.
 -#}
 {%- set tracked_fields = ['sales_stage', 'amount', 'date_closed', 'commit_stage', 'assigned_user_id', 'probability'] -%}
 
@@ -20,9 +26,14 @@ audit as (
 
 ),
 
--- Changes of the tracked fields of opportunities that exist (not deleted), in order.
--- Equal timestamps keep the order they were exported in.
-audit_changes as (
+history as (
+
+    select * from {{ ref('stg_sugarcrm__opportunity_history') }}
+
+),
+
+-- Changes of the tracked fields of opportunities that exist (not deleted).
+audit_logged as (
 
     select
         audit.opportunity_id,
@@ -30,15 +41,124 @@ audit_changes as (
         audit.changed_at,
         case when audit.field_name = 'commit_stage' then lower(audit.value_before) else audit.value_before end as value_before,
         case when audit.field_name = 'commit_stage' then lower(audit.value_after) else audit.value_after end as value_after,
-        row_number() over (
-            partition by audit.opportunity_id, audit.field_name
-            order by audit.changed_at, audit.source_drop, audit.source_file, audit.source_line, audit.audit_id
-        ) as change_seq
+        audit.source_drop,
+        audit.source_file,
+        audit.source_line,
+        audit.audit_id as source_id,
+        'audit_log' as history_source
 
     from audit
     inner join opportunities
         on opportunities.opportunity_id = audit.opportunity_id
     where audit.field_name in ('{{ tracked_fields | join("', '") }}')
+
+),
+
+-- The state history, one row per field a state records (an empty field says nothing).
+{%- set history_columns = {
+    'sales_stage': 'sales_stage',
+    'amount': 'amount',
+    'date_closed': 'close_date',
+    'commit_stage': 'commit_stage',
+    'probability': 'probability',
+} %}
+history_values as (
+
+    {% for field, column in history_columns.items() %}
+    select
+        history.opportunity_id,
+        '{{ field }}' as field_name,
+        history.changed_at,
+        cast(history.{{ column }} as {{ dbt.type_string() }}) as field_value,
+        history.source_drop,
+        history.source_file,
+        history.source_line,
+        history.history_id
+    from history
+    inner join opportunities
+        on opportunities.opportunity_id = history.opportunity_id
+    where history.{{ column }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+history_sequenced as (
+
+    select
+        history_values.*,
+        lag(field_value) over (
+            partition by opportunity_id, field_name
+            order by changed_at, source_drop, source_file, source_line, history_id
+        ) as previous_value
+    from history_values
+
+),
+
+-- A state whose value differs from the state before it is a change; the first state
+-- is the value at creation (the value_before of the first change).
+history_logged as (
+
+    select
+        history_sequenced.opportunity_id,
+        history_sequenced.field_name,
+        history_sequenced.changed_at,
+        history_sequenced.previous_value as value_before,
+        history_sequenced.field_value as value_after,
+        history_sequenced.source_drop,
+        history_sequenced.source_file,
+        history_sequenced.source_line,
+        history_sequenced.history_id as source_id,
+        'derived' as history_source
+    from history_sequenced
+    where history_sequenced.previous_value is not null
+        and history_sequenced.previous_value <> history_sequenced.field_value
+        and not exists (
+            select 1 from audit_logged
+            where audit_logged.opportunity_id = history_sequenced.opportunity_id
+                and audit_logged.field_name = history_sequenced.field_name
+        )
+
+),
+
+-- Every logged change, in order.  Equal timestamps keep the order they were exported in.
+audit_changes as (
+
+    select
+        logged.opportunity_id,
+        logged.field_name,
+        logged.changed_at,
+        logged.value_before,
+        logged.value_after,
+        logged.history_source,
+        row_number() over (
+            partition by logged.opportunity_id, logged.field_name
+            order by logged.changed_at, logged.source_drop, logged.source_file, logged.source_line, logged.source_id
+        ) as change_seq
+
+    from (
+        select * from audit_logged
+        union all
+        select * from history_logged
+    ) as logged
+
+),
+
+-- Where each opportunity's history comes from: the audit log, or (an export without
+-- one) a history derived from states or dated columns.  Marts carry it so an analyst
+-- knows a derived history cannot tell everything (docs/mappings.md).
+history_sources as (
+
+    select
+        opportunities.opportunity_id,
+        case
+            when exists (select 1 from audit_logged where audit_logged.opportunity_id = opportunities.opportunity_id)
+                then 'audit_log'
+            when exists (select 1 from history where history.opportunity_id = opportunities.opportunity_id)
+                then 'derived'
+            else 'audit_log'
+        end as history_source
+    from opportunities
 
 ),
 
@@ -74,6 +194,7 @@ creation as (
         cast(null as {{ dbt.type_string() }}) as value_before,
         case
             when first_change.opportunity_id is not null then first_change.value_before
+            when first_state.opportunity_id is not null then first_state.field_value
             else current_values.current_value
         end as value_after,
         0 as change_seq,
@@ -84,6 +205,16 @@ creation as (
         on first_change.opportunity_id = current_values.opportunity_id
         and first_change.field_name = current_values.field_name
         and first_change.change_seq = 1
+    -- A field the history records but never changed: its one state is the value at creation.
+    left join history_sequenced as first_state
+        on first_state.opportunity_id = current_values.opportunity_id
+        and first_state.field_name = current_values.field_name
+        and first_state.previous_value is null
+        and not exists (
+            select 1 from audit_logged
+            where audit_logged.opportunity_id = current_values.opportunity_id
+                and audit_logged.field_name = current_values.field_name
+        )
 
 ),
 
@@ -110,12 +241,15 @@ unioned as (
 )
 
 select
-    opportunity_id,
-    field_name,
-    changed_at,
-    value_before,
-    value_after,
-    change_seq,
-    is_creation
+    unioned.opportunity_id,
+    unioned.field_name,
+    unioned.changed_at,
+    unioned.value_before,
+    unioned.value_after,
+    unioned.change_seq,
+    unioned.is_creation,
+    history_sources.history_source
 
 from unioned
+inner join history_sources
+    on history_sources.opportunity_id = unioned.opportunity_id

@@ -13,7 +13,8 @@ stage_changes as (
         opportunity_id,
         changed_at,
         change_seq,
-        value_after as stage
+        value_after as stage,
+        history_source
     from {{ ref('int_opportunity_changes') }}
     where field_name = 'sales_stage'
         and value_after is not null
@@ -22,7 +23,7 @@ stage_changes as (
 
 stage_map as (
 
-    select * from {{ ref('stage_map') }}
+    select * from {{ ref('stg_vocabulary__stage_map') }}
 
 ),
 
@@ -42,6 +43,7 @@ visit_starts as (
         with_prior.stage,
         with_prior.changed_at as entered_at,
         with_prior.change_seq,
+        with_prior.history_source,
         stage_map.stage_order,
         stage_map.milestone,
         stage_map.is_closed,
@@ -64,6 +66,7 @@ visits as (
         milestone,
         is_closed,
         is_won,
+        history_source,
         row_number() over (partition by opportunity_id order by change_seq) as visit_seq,
         row_number() over (partition by opportunity_id, stage order by change_seq) as visit_number,
         entered_at,
@@ -94,6 +97,7 @@ select
     case
         when exited_at is not null
             then {{ dbt.datediff('entered_at', 'exited_at', 'second') }} / 86400.0
-    end as days_in_stage
+    end as days_in_stage,
+    history_source
 
 from visits

@@ -25,6 +25,7 @@ weekly_state as (
         amount_reporting,
         close_fiscal_quarter,
         forecast_category,
+        case when history_source = 'derived' then 1 else 0 end as has_derived_history,
         lead(week_end) over (partition by opportunity_id order by week_end) as next_week_end
     from {{ ref('int_opportunity_weekly_state') }}
 
@@ -51,7 +52,8 @@ open_deals as (
         weekly_state.amount_reporting as pipeline,
         case when weekly_state.forecast_category = 'omitted' then weekly_state.amount_reporting else 0 end as omitted,
         1 as open_deals,
-        0 as won_deals
+        0 as won_deals,
+        weekly_state.has_derived_history as derived_history_deals
     from weekly_state
     inner join quarter_weeks
         on quarter_weeks.as_of_week_end = weekly_state.week_end
@@ -72,7 +74,8 @@ won_deals as (
         0 as pipeline,
         0 as omitted,
         0 as open_deals,
-        1 as won_deals
+        1 as won_deals,
+        weekly_state.has_derived_history as derived_history_deals
     from weekly_state
     inner join quarter_weeks
         on quarter_weeks.fiscal_quarter = weekly_state.close_fiscal_quarter
@@ -100,6 +103,7 @@ select
     cast(sum(coalesce(pipeline, 0)) as {{ dbt.type_numeric() }}) as pipeline,
     cast(sum(coalesce(omitted, 0)) as {{ dbt.type_numeric() }}) as omitted,
     sum(open_deals) as open_deals,
-    sum(won_deals) as won_deals
+    sum(won_deals) as won_deals,
+    sum(derived_history_deals) as derived_history_deals
 from deals
 group by as_of_week_end, fiscal_quarter, owner_user_id

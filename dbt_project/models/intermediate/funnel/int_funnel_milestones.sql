@@ -41,7 +41,7 @@ stage_visits as (
 
 stage_map as (
 
-    select * from {{ ref('stage_map') }}
+    select * from {{ ref('stg_vocabulary__stage_map') }}
 
 ),
 

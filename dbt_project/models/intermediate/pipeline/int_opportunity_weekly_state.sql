@@ -44,15 +44,21 @@ stage_visits as (
 
 ),
 
+history_sources as (
+
+    select distinct opportunity_id, history_source from changes
+
+),
+
 stage_map as (
 
-    select * from {{ ref('stage_map') }}
+    select * from {{ ref('stg_vocabulary__stage_map') }}
 
 ),
 
 forecast_category_map as (
 
-    select * from {{ ref('forecast_category_map') }}
+    select * from {{ ref('stg_vocabulary__forecast_category_map') }}
 
 ),
 
@@ -330,8 +336,11 @@ select
     {{ fiscal_quarter_label('typed.close_date') }} as close_fiscal_quarter,
     typed.close_date_set_at,
     typed.commit_stage,
-    forecast_category_map.forecast_category
+    forecast_category_map.forecast_category,
+    history_sources.history_source
 
 from typed
 left join forecast_category_map
     on forecast_category_map.crm_value = typed.commit_stage
+inner join history_sources
+    on history_sources.opportunity_id = typed.opportunity_id

@@ -22,7 +22,8 @@ rollup as (
         node_level,
         closed_won,
         commit,
-        best_case
+        best_case,
+        history_source
     from {{ ref('mart_forecast_rollup') }}
 
 ),
@@ -53,7 +54,8 @@ calls as (
         rollup.closed_won as closed_won_so_far,
         rollup.commit as commit_call,
         rollup.best_case as best_case_call,
-        actuals.actual_closed_won
+        actuals.actual_closed_won,
+        rollup.history_source
     from rollup
     inner join actuals
         on actuals.fiscal_quarter = rollup.fiscal_quarter
@@ -85,6 +87,7 @@ select
             then 1 - abs(cast(best_case_call - actual_closed_won as double)) / cast(actual_closed_won as double)
     end as best_case_accuracy,
     commit_call - actual_closed_won as commit_bias,
-    best_case_call - actual_closed_won as best_case_bias
+    best_case_call - actual_closed_won as best_case_bias,
+    history_source
 
 from calls

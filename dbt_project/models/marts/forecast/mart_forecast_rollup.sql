@@ -36,7 +36,8 @@ owner_weekly as (
         pipeline,
         omitted,
         open_deals,
-        won_deals
+        won_deals,
+        derived_history_deals
     from {{ ref('int_forecast_owner_weekly') }}
 
 ),
@@ -157,7 +158,8 @@ node_deals as (
         owner_weekly.pipeline,
         owner_weekly.omitted,
         owner_weekly.open_deals,
-        owner_weekly.won_deals
+        owner_weekly.won_deals,
+        owner_weekly.derived_history_deals
     from owner_weekly
     inner join owner_nodes
         on owner_nodes.owner_user_id = owner_weekly.owner_user_id
@@ -174,7 +176,8 @@ node_deals as (
         pipeline,
         omitted,
         open_deals,
-        won_deals
+        won_deals,
+        derived_history_deals
     from owner_weekly
 
 ),
@@ -191,7 +194,8 @@ node_figures as (
         sum(pipeline) as pipeline,
         sum(omitted) as omitted,
         sum(open_deals) as open_deals,
-        sum(won_deals) as won_deals
+        sum(won_deals) as won_deals,
+        sum(derived_history_deals) as derived_history_deals
     from node_deals
     group by as_of_week_end, fiscal_quarter, node_id
 
@@ -261,6 +265,13 @@ dense as (
         cast(coalesce(node_figures.omitted, 0) as {{ dbt.type_numeric() }}) as omitted,
         coalesce(node_figures.open_deals, 0) as open_deals,
         coalesce(node_figures.won_deals, 0) as won_deals,
+        -- Where the history of the deals behind the figures comes from (docs/mappings.md).
+        case
+            when coalesce(node_figures.open_deals, 0) + coalesce(node_figures.won_deals, 0) = 0 then null
+            when node_figures.derived_history_deals = 0 then 'audit_log'
+            when node_figures.derived_history_deals = node_figures.open_deals + node_figures.won_deals then 'derived'
+            else 'mixed'
+        end as history_source,
         cast(node_targets.target as {{ dbt.type_numeric() }}) as target
     from quarter_weeks
     cross join nodes
@@ -299,6 +310,7 @@ select
     omitted,
     open_deals,
     won_deals,
+    history_source,
     target,
     target - closed_won as remaining_target,
     case

@@ -21,7 +21,7 @@ opportunities as (
 
 stage_map as (
 
-    select crm_stage, stage_order, is_closed, is_won from {{ ref('stage_map') }}
+    select crm_stage, stage_order, is_closed, is_won from {{ ref('stg_vocabulary__stage_map') }}
 
 )
 
@@ -47,7 +47,8 @@ select
         when next_stage_map.stage_order > stage_visits.stage_order then 'forward'
         when next_stage_map.stage_order < stage_visits.stage_order then 'regressed'
         else 'unknown'
-    end as exit_type
+    end as exit_type,
+    stage_visits.history_source
 
 from stage_visits
 inner join opportunities

@@ -28,6 +28,7 @@
     'forecast_category',
     'is_won_this_week',
     'is_lost_this_week',
+    'history_source',
 ] -%}
 
 {{ config(

@@ -18,14 +18,15 @@ visits as (
         entered_at,
         exited_at,
         days_in_stage,
-        exit_type
+        exit_type,
+        history_source
     from {{ ref('fct_opportunity_stage_visits') }}
 
 ),
 
 stage_map as (
 
-    select crm_stage, is_closed from {{ ref('stage_map') }}
+    select crm_stage, is_closed from {{ ref('stg_vocabulary__stage_map') }}
 
 ),
 
@@ -69,7 +70,8 @@ aggregated as (
         sum(case when exit_type in ('forward', 'won') then 1 else 0 end) as visits_moved_forward,
         sum(case when exit_type = 'regressed' then 1 else 0 end) as visits_regressed,
         sum(case when exit_type = 'lost' then 1 else 0 end) as visits_lost,
-        sum(case when exited_at is null then 1 else 0 end) as visits_still_in_stage
+        sum(case when exited_at is null then 1 else 0 end) as visits_still_in_stage,
+        {{ history_source_of('history_source') }} as history_source
     from open_stage_visits
     group by grouping sets (
         (fiscal_quarter, fiscal_quarter_start, fiscal_quarter_end, motion, stage, stage_order, milestone),
@@ -100,7 +102,8 @@ select
     aggregated.visits_moved_forward * 1.0 / aggregated.visits_entered as share_moved_forward,
     aggregated.visits_regressed * 1.0 / aggregated.visits_entered as share_regressed,
     aggregated.visits_lost * 1.0 / aggregated.visits_entered as share_lost,
-    aggregated.visits_still_in_stage * 1.0 / aggregated.visits_entered as share_still_in_stage
+    aggregated.visits_still_in_stage * 1.0 / aggregated.visits_entered as share_still_in_stage,
+    aggregated.history_source
 
 from aggregated
 cross join as_of

@@ -18,6 +18,7 @@ renamed as (
         {{ clean_text('related_type') }} as related_type,
         {{ clean_text('related_id') }} as related_id,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -30,7 +31,8 @@ versions as (
     -- No version column: the latest drop wins.
     select
         renamed.*,
-        {{ version_rank(['campaign_log_id']) }} as version_rank
+        {{ version_rank(['campaign_log_id']) }} as version_rank,
+        {{ dropped_by_later_snapshot(['campaign_log_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -50,3 +52,4 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot

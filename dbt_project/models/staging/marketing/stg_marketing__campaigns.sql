@@ -20,6 +20,7 @@ renamed as (
         upper({{ clean_text('currency_id') }}) as currency_id,
         date_modified as modified_at,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -31,7 +32,8 @@ versions as (
 
     select
         renamed.*,
-        {{ version_rank(['campaign_id'], 'modified_at') }} as version_rank
+        {{ version_rank(['campaign_id'], 'modified_at') }} as version_rank,
+        {{ dropped_by_later_snapshot(['campaign_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -53,3 +55,4 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot

@@ -15,6 +15,7 @@ renamed as (
         {{ clean_text('channel') }} as channel,
         upper({{ clean_text('currency_id') }}) as currency_id,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -28,7 +29,8 @@ versions as (
     -- no version column: the latest drop wins.
     select
         renamed.*,
-        {{ version_rank(['period_start_date', 'campaign_id', 'channel', 'currency_id']) }} as version_rank
+        {{ version_rank(['period_start_date', 'campaign_id', 'channel', 'currency_id']) }} as version_rank,
+        {{ dropped_by_later_snapshot(['period_start_date', 'campaign_id', 'channel', 'currency_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -45,3 +47,4 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot

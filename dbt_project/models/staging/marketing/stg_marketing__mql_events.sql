@@ -15,6 +15,7 @@ renamed as (
         score,
         {{ clean_text('campaign_id') }} as campaign_id,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -28,7 +29,8 @@ versions as (
     -- an event exported again in a later drop replaces the earlier copy.
     select
         renamed.*,
-        {{ version_rank(['lead_id', 'event_type', 'event_at']) }} as version_rank
+        {{ version_rank(['lead_id', 'event_type', 'event_at']) }} as version_rank,
+        {{ dropped_by_later_snapshot(['lead_id', 'event_type', 'event_at']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -45,3 +47,4 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot

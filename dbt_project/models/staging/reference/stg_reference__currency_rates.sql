@@ -13,6 +13,7 @@ renamed as (
         {{ adapter.quote('date') }} as valid_from,
         rate,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -25,7 +26,8 @@ versions as (
     -- No version column: a rate exported again in a later drop replaces the earlier one.
     select
         renamed.*,
-        {{ version_rank(['currency_id', 'valid_from']) }} as version_rank
+        {{ version_rank(['currency_id', 'valid_from']) }} as version_rank,
+        {{ dropped_by_later_snapshot(['currency_id', 'valid_from']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -40,3 +42,4 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot

@@ -21,6 +21,7 @@ renamed as (
         {{ clean_text('billing_address_country') }} as country,
         {{ clean_text('assigned_user_id') }} as owner_user_id,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -32,7 +33,8 @@ versions as (
 
     select
         renamed.*,
-        {{ version_rank(['account_id'], 'modified_at') }} as version_rank
+        {{ version_rank(['account_id'], 'modified_at') }} as version_rank,
+        {{ dropped_by_later_snapshot(['account_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -54,4 +56,5 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot
     and not is_deleted

@@ -19,6 +19,7 @@ renamed as (
         {{ clean_bool('deleted') }} as is_deleted,
         date_modified as modified_at,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -30,7 +31,8 @@ versions as (
 
     select
         renamed.*,
-        {{ version_rank(['call_id'], 'modified_at') }} as version_rank
+        {{ version_rank(['call_id'], 'modified_at') }} as version_rank,
+        {{ dropped_by_later_snapshot(['call_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -50,4 +52,5 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot
     and not is_deleted

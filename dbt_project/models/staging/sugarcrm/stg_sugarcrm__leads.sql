@@ -27,6 +27,7 @@ renamed as (
         {{ clean_text('opportunity_id') }} as opportunity_id,
         {{ clean_text('primary_address_country') }} as country,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -38,7 +39,8 @@ versions as (
 
     select
         renamed.*,
-        {{ version_rank(['lead_id'], 'modified_at') }} as version_rank
+        {{ version_rank(['lead_id'], 'modified_at') }} as version_rank,
+        {{ dropped_by_later_snapshot(['lead_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -66,4 +68,5 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot
     and not is_deleted

@@ -20,13 +20,13 @@ currency_rates as (
 
 opportunity_type_map as (
 
-    select * from {{ ref('opportunity_type_map') }}
+    select * from {{ ref('stg_vocabulary__opportunity_type_map') }}
 
 ),
 
 stage_map as (
 
-    select * from {{ ref('stage_map') }}
+    select * from {{ ref('stg_vocabulary__stage_map') }}
 
 ),
 
@@ -51,6 +51,7 @@ renamed as (
         probability,
         lower({{ clean_text('commit_stage') }}) as commit_stage,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -62,7 +63,8 @@ versions as (
 
     select
         renamed.*,
-        {{ version_rank(['opportunity_id'], 'modified_at') }} as version_rank
+        {{ version_rank(['opportunity_id'], 'modified_at') }} as version_rank,
+        {{ dropped_by_later_snapshot(['opportunity_id']) }} as is_dropped_by_snapshot
     from renamed
 
 ),
@@ -71,6 +73,7 @@ opportunities as (
 
     select * from versions
     where version_rank = 1
+    and not is_dropped_by_snapshot
         and not is_deleted
 
 ),

@@ -17,6 +17,7 @@ renamed as (
         {{ clean_text('before_value_string') }} as value_before,
         {{ clean_text('after_value_string') }} as value_after,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -30,7 +31,8 @@ versions as (
     -- replaces the earlier copy.
     select
         renamed.*,
-        {{ version_rank(['audit_id']) }} as version_rank
+        {{ version_rank(['audit_id']) }} as version_rank,
+        {{ dropped_by_later_snapshot(['audit_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -49,3 +51,4 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot

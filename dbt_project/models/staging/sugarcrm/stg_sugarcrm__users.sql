@@ -19,6 +19,7 @@ renamed as (
         {{ clean_text('status') }} as user_status,
         date_modified as modified_at,
         _drop as source_drop,
+        _snapshot as source_snapshot,
         _file as source_file,
         _line as source_line
 
@@ -30,7 +31,8 @@ versions as (
 
     select
         renamed.*,
-        {{ version_rank(['user_id'], 'modified_at') }} as version_rank
+        {{ version_rank(['user_id'], 'modified_at') }} as version_rank,
+        {{ dropped_by_later_snapshot(['user_id']) }} as is_dropped_by_snapshot
     from renamed
 
 )
@@ -52,3 +54,4 @@ select
 
 from versions
 where version_rank = 1
+    and not is_dropped_by_snapshot

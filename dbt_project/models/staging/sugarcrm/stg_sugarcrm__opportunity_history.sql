@@ -1,0 +1,58 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'opportunity_history') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_text('id') }} as history_id,
+        {{ clean_text('opportunity_id') }} as opportunity_id,
+        changed_at,
+        {{ clean_text('created_by') }} as changed_by_user_id,
+        {{ clean_text('sales_stage') }} as sales_stage,
+        amount,
+        date_closed as close_date,
+        lower({{ clean_text('commit_stage') }}) as commit_stage,
+        probability,
+        _drop as source_drop,
+        _snapshot as source_snapshot,
+        _file as source_file,
+        _line as source_line
+
+    from source
+
+),
+
+versions as (
+
+    -- History rows have no version column: a row exported again in a later drop
+    -- (a full snapshot re-sends them all) replaces the earlier copy.
+    select
+        renamed.*,
+        {{ version_rank(['history_id']) }} as version_rank,
+        {{ dropped_by_later_snapshot(['history_id']) }} as is_dropped_by_snapshot
+    from renamed
+
+)
+
+select
+    history_id,
+    opportunity_id,
+    changed_at,
+    changed_by_user_id,
+    sales_stage,
+    amount,
+    close_date,
+    commit_stage,
+    probability,
+    source_drop,
+    source_file,
+    source_line
+
+from versions
+where version_rank = 1
+    and not is_dropped_by_snapshot

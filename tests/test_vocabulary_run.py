@@ -1,0 +1,107 @@
+"""What a user sees when the data cannot be placed: `funnelcast run` stops before
+publishing, names what is wrong and where, and the analysts' file stays as it was."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingest.drops import find_drops
+from tests.conftest import run_funnelcast, write_settings
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def refreshed(small_landing, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("vocabulary_run")
+    shutil.copytree(small_landing, folder / "landing")
+    run_funnelcast("run", config=write_settings(folder, folder / "landing"), dagster_home=folder / "dagster_home",
+                   check=True)
+    return folder
+
+
+@pytest.fixture()
+def warehouse(refreshed, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(refreshed, folder)
+    return folder, folder / "landing", write_settings(folder, folder / "landing"), folder / "dagster_home"
+
+
+def next_drop(landing: Path) -> Path:
+    last = date.fromisoformat(find_drops(landing)[-1])
+    folder = landing / (last + timedelta(days=7)).isoformat()
+    folder.mkdir()
+    return folder
+
+
+def a_rep(landing: Path) -> str:
+    with (landing / find_drops(landing)[0] / "users.csv").open(encoding="utf-8") as f:
+        return next(csv.DictReader(f))["id"]
+
+
+def write_deals(folder: Path, rep: str, stages: list[tuple[str, str]]) -> None:
+    with (folder / "opportunities.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "name", "date_entered", "date_modified", "assigned_user_id", "amount", "date_closed",
+                    "sales_stage", "commit_stage"])
+        for deal_id, stage in stages:
+            w.writerow([deal_id, f"deal {deal_id}", "2026-11-25 09:00:00", "2026-11-25 09:00:00", rep, "5000",
+                        "2026-12-20", stage, "include"])
+
+
+def test_an_unknown_stage_stops_the_run_and_leaves_the_published_file_byte_for_byte(warehouse):
+    folder, landing, config, home = warehouse
+    published = folder / "warehouse" / "funnelcast.duckdb"
+    before = sha256(published)
+    write_deals(next_drop(landing), a_rep(landing), [("new1", "Won"), ("new2", "Won"), ("new3", "Verbal Yes")])
+    proc = run_funnelcast("run", config=config, dagster_home=home)
+    assert proc.returncode == 1
+    output = proc.stdout + proc.stderr
+    # Each unknown stage with its row count and an example, and the file to edit.
+    assert "'Won' in opportunities.sales_stage: 2 row(s), e.g. opportunity new1" in output
+    assert "'Verbal Yes' in opportunities.sales_stage: 1 row(s), e.g. opportunity new3" in output
+    assert "ingest/presets/sugarcrm/stage_map.csv" in output
+    assert "nothing was published" in output
+    assert sha256(published) == before
+
+    # The documented remedy: add the stage to the user's own stage map, run again.
+    vocab = folder / "vocabularies"
+    vocab.mkdir()
+    stage_map = (Path(__file__).parent.parent / "ingest/presets/sugarcrm/stage_map.csv").read_text(encoding="utf-8")
+    (vocab / "stage_map.csv").write_text(stage_map + "Won,9,won,true,true\nVerbal Yes,8,later,false,false\n",
+                                         encoding="utf-8")
+    config = write_settings(folder, landing, vocabulary_dir=str(vocab))
+    run_funnelcast("run", config=config, dagster_home=home, check=True)
+    assert sha256(published) != before
+
+
+def test_a_required_kind_no_drop_provides_fails_naming_it(tmp_path):
+    drop = tmp_path / "landing" / "2026-01-05"
+    drop.mkdir(parents=True)
+    (drop / "leads.csv").write_text("id,date_entered,date_modified,status\nL1,2026-01-01,2026-01-01,New\n",
+                                    encoding="utf-8")
+    proc = run_funnelcast("run", config=write_settings(tmp_path, tmp_path / "landing"), dagster_home=tmp_path / "home")
+    assert proc.returncode == 1
+    output = proc.stdout + proc.stderr
+    for kind in ("opportunities", "users"):
+        assert f"no drop provides {kind}, a required kind" in output
+    assert not (tmp_path / "warehouse" / "funnelcast.duckdb").exists()
+
+
+def test_a_file_that_matches_no_kind_is_reported(warehouse):
+    folder, landing, config, home = warehouse
+    drop = next_drop(landing)
+    (drop / "opportunity.csv").write_text("id\nx\n", encoding="utf-8")  # a typo of opportunities.csv
+    (drop / "contacts.csv").write_text("id\nx\n", encoding="utf-8")
+    proc = run_funnelcast("run", config=config, dagster_home=home)
+    output = proc.stdout + proc.stderr
+    assert f"{drop.name}/opportunity.csv" in output and f"{drop.name}/contacts.csv" in output
+    assert "match no kind of mapping sugarcrm" in output
