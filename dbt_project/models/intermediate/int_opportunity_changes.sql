@@ -83,6 +83,8 @@ history_values as (
 
 ),
 
+-- The audit log wins per opportunity and field: the states count only for a field
+-- the audit log has no change of.
 history_sequenced as (
 
     select
@@ -92,6 +94,11 @@ history_sequenced as (
             order by changed_at, source_drop, source_file, source_line, history_id
         ) as previous_value
     from history_values
+    where not exists (
+        select 1 from audit_logged
+        where audit_logged.opportunity_id = history_values.opportunity_id
+            and audit_logged.field_name = history_values.field_name
+    )
 
 ),
 
@@ -113,11 +120,6 @@ history_logged as (
     from history_sequenced
     where history_sequenced.previous_value is not null
         and history_sequenced.previous_value <> history_sequenced.field_value
-        and not exists (
-            select 1 from audit_logged
-            where audit_logged.opportunity_id = history_sequenced.opportunity_id
-                and audit_logged.field_name = history_sequenced.field_name
-        )
 
 ),
 
@@ -210,11 +212,6 @@ creation as (
         on first_state.opportunity_id = current_values.opportunity_id
         and first_state.field_name = current_values.field_name
         and first_state.previous_value is null
-        and not exists (
-            select 1 from audit_logged
-            where audit_logged.opportunity_id = current_values.opportunity_id
-                and audit_logged.field_name = current_values.field_name
-        )
 
 ),
 
