@@ -146,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 ok = result.success
             except Exception as exc:  # noqa: BLE001 - a person needs the message, the trace goes to the log
                 traceback.print_exc()
-                facts.failures.append(("(before any step ran)", f"{type(exc).__name__}: {exc}", ""))
+                facts.failures.append(("(the run itself)", f"{type(exc).__name__}: {exc}", ""))
                 ok = False
             # The failing step's own message comes first, then the summary; traces stay in the log.
             if not ok:

@@ -504,7 +504,7 @@ def render(figures: list[Figure], title: str, subtitle: str, report_dir: Path) -
             f'<p class="definition">Definition: <a href="{html.escape(definition_href(f.definition, report_dir))}">'
             f"docs/marts.md, {html.escape(f.definition.replace('`', ''))}</a></p></section>"
         )
-    nav = "".join(f'<a href="#{f.key}">{html.escape(f.title.split(",")[0])}</a>' for f in figures)
+    nav = "".join(f'<a href="#{f.key}">{html.escape(f.title.split(" (")[0].split(",")[0])}</a>' for f in figures)
     # Inside <script>, "</script" would end the element.
     bundle = vl_convert.javascript_bundle(vl_version=_vl_version()).replace("</script", "<\\/script")
     return f"""<!DOCTYPE html>
