@@ -256,3 +256,16 @@ def test_a_broken_drop_fails_the_run_with_a_message_naming_the_file(refreshed):
     assert "2099-01-05/users.csv" in proc.stderr and "user_name" in proc.stderr
     with _instance(home) as instance:
         assert instance.get_runs(limit=1)[0].status == dg.DagsterRunStatus.FAILURE
+
+
+def test_asset_descriptions_name_the_real_files():
+    from orchestration.definitions import defs, settings
+
+    graph = defs.resolve_asset_graph()
+    leads = graph.get(dg.AssetKey(["raw", "leads"])).description
+    assert f"{settings.landing_dir}/<drop>/leads.csv" in leads and str(settings.build_db) in leads
+    mart = graph.get(dg.AssetKey(["marts", "mart_funnel_conversion"])).description
+    sql = "dbt_project/models/marts/funnel/mart_funnel_conversion.sql"
+    assert f"Defined in {sql}; built as marts.mart_funnel_conversion in {settings.build_db}" in mart
+    assert (REPO_ROOT / sql).exists()
+    assert str(settings.published_db) in graph.get(dg.AssetKey(["published", "marts_file"])).description
