@@ -1,4 +1,4 @@
-# Funnelcast: `make demo` (set up, generate sample exports, run the weekly refresh) and `make test`.
+# Funnelcast: `make demo` (set up, generate sample exports, run the weekly refresh, write the report) and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -7,8 +7,11 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 DEMO_SCALE ?= medium
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
+# The browser test drives Debian's chromium (Playwright's own browser download cannot be reached).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test benchmark ui clean
+.PHONY: setup demo test benchmark ui docs clean
 
 setup: $(INSTALLED) $(MANIFEST)
 
@@ -29,7 +32,12 @@ demo: setup
 	$(BIN)/funnelcast run
 	@$(BIN)/python -m orchestration.demo_summary
 
-test: setup
+# Installed once: make skips this when the executable is there.
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium
+
+test: setup $(CHROMIUM)
 	$(BIN)/pytest -q
 
 benchmark: setup
@@ -37,6 +45,9 @@ benchmark: setup
 
 ui: setup
 	$(BIN)/funnelcast ui
+
+docs: setup
+	$(BIN)/funnelcast docs
 
 clean:
 	rm -rf landing warehouse .dagster dbt_project/target dbt_project/logs

@@ -20,7 +20,7 @@ import duckdb
 from ingest.contract import (
     FORECAST_CATEGORIES, MILESTONES, MOTIONS, STAGE_HISTORY_KINDS, VOCABULARIES, VOCABULARY_BY_NAME,
 )
-from ingest.mapping import Mapping
+from ingest.mapping import PRESETS_DIR, Mapping
 
 SCHEMA = "vocabulary"
 
@@ -187,7 +187,13 @@ def unknown_values_message(unknown: list[UnknownValue], files: dict[str, Path]) 
         mine = [u for u in unknown if u.vocabulary == vocab.name]
         if not mine:
             continue
-        lines.append(f"{vocab.name} ({files[vocab.name]}):")
+        path = files[vocab.name]
+        hint = ""
+        if PRESETS_DIR in path.resolve().parents:
+            # A preset's file belongs to the installation: the user edits a copy of it.
+            hint = (" is the preset's own: copy it with `funnelcast vocabularies --copy DIR`, add the values there "
+                    "and set `vocabulary_dir: DIR`")
+        lines.append(f"{vocab.name} ({path}){hint}:")
         for u in mine:
             example = f", e.g. opportunity {u.example_opportunity_id}" if u.example_opportunity_id else ""
             lines.append(f"- {u.value!r} in {u.used_in}: {u.rows} row(s){example}")

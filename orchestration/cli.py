@@ -1,14 +1,18 @@
-"""`funnelcast`: generate sample exports, run the weekly refresh, open the UI."""
+"""`funnelcast`: generate sample exports, run the weekly refresh, rebuild the report, open the UI or the docs."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
 import shutil
 import sys
+import traceback
+import uuid
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -72,32 +76,190 @@ def fail_orphaned_cli_runs(instance) -> None:
         print(f"marked run {run.run_id} as failed: its process died", file=sys.stderr)
 
 
+@contextmanager
+def logs_to(log_file: Path):
+    """Send everything this process and its children write (Dagster's and dbt's logs) to `log_file`.
+
+    File descriptors 1 and 2 are redirected, not only sys.stdout: dbt runs as a child
+    process and logging handlers hold the streams they were created with.  Yields the
+    terminal's stdout and stderr, for the lines meant for a person.
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    out = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    err = os.fdopen(os.dup(saved[1]), "w", buffering=1)
+    try:
+        yield out, err
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in (out, err):
+            f.close()
+        for d in saved:
+            os.close(d)
+
+
+def run_log_path(home: Path, run_id: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return home / "logs" / f"refresh-{stamp}-{run_id[:8]}.log"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ingest.config import load_settings
 
     if args.config:
         os.environ["FUNNELCAST_CONFIG"] = str(Path(args.config).resolve())
     settings = load_settings()
-    ensure_dagster_home()
+    mapping = checked_mapping(settings)
+    if mapping is None:
+        return 2
+    home = ensure_dagster_home()
 
     import dagster as dg
 
+    from orchestration import report_run
+    from orchestration.assets.dbt import funnelcast_dbt_assets
+    from orchestration.assets.raw import raw_assets
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("weekly_refresh")
+    run_id = str(uuid.uuid4())
+    log_file = None if args.verbose else run_log_path(home, run_id)
+    facts = report_run.RunFacts(kinds_total=len(raw_assets), dbt_models_total=len(funnelcast_dbt_assets.keys),
+                                dbt_tests_total=len(funnelcast_dbt_assets.check_keys))
+    started = report_run.now()
     with refresh_lock(settings.build_db), dg.DagsterInstance.get() as instance:
         fail_orphaned_cli_runs(instance)
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags={CLI_RUN_TAG: "true"})
-    if not result.success:
-        print(f"weekly refresh FAILED (run {result.run_id}; see it in the Dagster UI: funnelcast ui)", file=sys.stderr)
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                err = event.step_failure_data.error
-                cause = err.cause.message if err.cause else ""
-                print(f"- step {event.step_key}: {err.message.strip()}\n  {cause.strip()}".rstrip(), file=sys.stderr)
-        return 1
-    print(f"weekly refresh succeeded (run {result.run_id})")
-    print(f"published: {settings.published_db}  (build file: {settings.build_db})")
+        print(f"weekly refresh, run {run_id[:8]}" + (f"; full Dagster and dbt logs: {log_file}" if log_file else ""),
+              flush=True)
+        with contextlib.ExitStack() as stack:
+            out, err = stack.enter_context(logs_to(log_file)) if log_file else (None, sys.stderr)
+            try:
+                with report_run.Progress(instance, run_id, facts, out):
+                    result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
+                                                    tags={CLI_RUN_TAG: "true"})
+                ok = result.success
+            except Exception as exc:  # noqa: BLE001 - a person needs the message, the trace goes to the log
+                traceback.print_exc()
+                facts.failures.append(("(the run itself)", f"{type(exc).__name__}: {exc}", ""))
+                ok = False
+            # The failing step's own message comes first, then the summary; traces stay in the log.
+            if not ok:
+                for line in report_run.failure_lines(facts) or [f"weekly refresh FAILED (run {run_id})"]:
+                    print(line, file=err, flush=True)
+                if log_file:
+                    print(f"  stack traces and the full log: {log_file}", file=err, flush=True)
+                else:
+                    for trace in report_run.traces(facts):
+                        print(trace, file=err, flush=True)
+                print(f"  the run in the Dagster UI (funnelcast ui): run {run_id}", file=err, flush=True)
+            for line in unmatched_file_lines(settings, mapping):
+                print(line, file=out or sys.stdout, flush=True)
+            summary = report_run.summary_lines(facts, ok=ok, seconds=report_run.now() - started,
+                                               build_db=settings.build_db, log_file=log_file)
+            print("\n".join(summary), file=out or sys.stdout, flush=True)
+    return 0 if ok else 1
+
+
+def checked_mapping(settings):
+    """The mapping in force and its vocabulary files, checked before any work starts: a
+    mistake in the user's own files is told plainly (file and key), not as a failed step."""
+    from ingest.mapping import MappingError
+    from ingest.vocabularies import VocabularyError
+
+    try:
+        mapping = settings.load_mapping()
+        settings.vocabulary_files()
+    except (MappingError, VocabularyError) as exc:
+        print(f"weekly refresh not started: {exc}", file=sys.stderr)
+        return None
+    return mapping
+
+
+def unmatched_file_lines(settings, mapping) -> list[str]:
+    """Files in the drops that match no kind of the mapping: never loaded, so said out loud."""
+    from ingest.drops import unknown_files
+
+    found = [f"{p.parent.name}/{p.name}" for p in unknown_files(settings.landing_dir, mapping)]
+    if not found:
+        return []
+    return [f"not loaded: {len(found)} file(s) match no kind of mapping {mapping.name} "
+            f"(a typo in a file name, or a kind the mapping does not read): {', '.join(found)}"]
+
+
+def cmd_vocabularies(args: argparse.Namespace) -> int:
+    """Copy the vocabularies in force to a folder, to edit them there (the `vocabulary_dir` setting)."""
+    from ingest.config import load_settings
+    from ingest.vocabularies import copy_vocabularies
+
+    settings = load_settings(args.config)
+    files = settings.vocabulary_files()
+    if not args.copy:
+        for name, path in files.items():
+            print(f"{name}: {path}")
+        return 0
+    written = copy_vocabularies(files, Path(args.copy))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"set `vocabulary_dir: {args.copy}` in your funnelcast.yaml to use them"
+          + ("" if written else " (every file was there already: nothing overwritten)"))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ingest.config import load_settings
+    from orchestration.report import build_report
+
+    settings = load_settings(args.config)
+    if not settings.published_db.exists():
+        raise FileNotFoundError(f"{settings.published_db} does not exist yet: run `funnelcast run` first")
+    report = build_report(settings.published_db, currency=settings.reporting_currency,
+                          out=Path(args.out) if args.out else None)
+    print(f"wrote the Monday report ({report.figures} charts, {report.bytes:,} bytes): {report.path.resolve()}")
+    return 0
+
+
+def docs_commands(build_db: Path, dbt_vars: dict, port: int) -> tuple[list[str], list[str]]:
+    """`dbt docs generate` (the catalog reads the build file) and `dbt docs serve` on localhost only."""
+    from orchestration.project import DBT_PROJECT_DIR, dbt_executable
+
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    generate = [dbt_executable(), "docs", "generate", *common, "--vars", json.dumps(dbt_vars, sort_keys=True)]
+    serve = [dbt_executable(), "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(port), "--no-browser"]
+    return generate, serve
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from ingest.config import load_settings
+
+    settings = load_settings(args.config)
+    if not settings.build_db.exists():
+        raise FileNotFoundError(f"{settings.build_db} does not exist yet: run `funnelcast run` first")
+    generate, serve = docs_commands(settings.build_db, settings.dbt_vars(), args.port)
+    env = {**os.environ, "FUNNELCAST_BUILD_DB": str(settings.build_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # The catalog is read from the build file: wait for a running refresh, as a second run would.
+    with refresh_lock(settings.build_db):
+        built = subprocess.run(generate, env=env, cwd=REPO_ROOT)
+    if built.returncode != 0:
+        print("funnelcast docs: dbt docs generate failed (its output is above)", file=sys.stderr)
+        return built.returncode
+    if args.no_serve:
+        from orchestration.project import DBT_PROJECT_DIR
+
+        print(f"built the dbt docs site: {DBT_PROJECT_DIR / 'target' / 'index.html'}")
+        return 0
+    print(f"serving the dbt docs on http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", flush=True)
+    os.execvpe(serve[0], serve, env)
     return 0
 
 
@@ -152,11 +314,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the weekly refresh now, in this process, recorded in the Dagster instance")
     run.add_argument("--config", help="settings file (default: $FUNNELCAST_CONFIG, else ./funnelcast.yaml, else defaults)")
+    run.add_argument("--verbose", action="store_true",
+                     help="stream Dagster's and dbt's full logs here instead of to a log file")
     run.set_defaults(func=cmd_run)
+
+    rep = sub.add_parser("report", help="rebuild the Monday report (HTML) from the published file")
+    rep.add_argument("--config")
+    rep.add_argument("--out", help="where to write it (default: monday_report.html beside the published file)")
+    rep.set_defaults(func=cmd_report)
+
+    docs = sub.add_parser("docs", help="build the dbt docs site and serve it on http://127.0.0.1:PORT/")
+    docs.add_argument("--config")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.add_argument("--no-serve", action="store_true", help="only build it (dbt_project/target/index.html)")
+    docs.set_defaults(func=cmd_docs)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev -w workspace.yaml)")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    voc = sub.add_parser("vocabularies", help="show the stage map, forecast-category and opportunity-type files "
+                                              "in force; --copy DIR copies them there for editing")
+    voc.add_argument("--config")
+    voc.add_argument("--copy", metavar="DIR", help="copy the files in force to DIR (existing files are kept)")
+    voc.set_defaults(func=cmd_vocabularies)
 
     cfg = sub.add_parser("config", help="print the settings in force")
     cfg.add_argument("--config")

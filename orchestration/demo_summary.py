@@ -1,10 +1,11 @@
-"""What `make demo` prints at the end: where the data is and a query to try."""
+"""What `make demo` prints at the end: where the data is, a query to try, and last the Monday report."""
 
 from __future__ import annotations
 
 import duckdb
 
 from ingest.config import load_settings
+from orchestration.report import report_path
 
 # How fresh the published numbers are.
 FRESHNESS_QUERY = "SELECT published_at, latest_drop FROM marts.published_runs ORDER BY published_at DESC LIMIT 1"
@@ -53,6 +54,9 @@ def main() -> None:
     print("Raw and staging (personal data: never published) are in the build file; read it only between runs,")
     print("since an open reader blocks the next refresh:")
     print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{build}', read_only=True).sql('''{one_line(ENGINEER_QUERY)}''').show()\"")
+    print()
+    # Last, so it is the line a person sees when the demo ends.
+    print(f"The Monday report (open it in a browser; it works offline): {report_path(published)}")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,18 @@ complete marts or this week's, never a mix, and a connection already open keeps
 reading the old file (its inode lives until the connection closes) until they
 reconnect.  Nothing here runs unless every error-severity dbt test passed, because
 the publish asset depends on every dbt asset.
+
+Every published table and column carries its dbt description as a DuckDB comment,
+so DBeaver, `duckdb_columns()` and any client show the docs where the data is.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -37,6 +43,63 @@ CREATE TABLE IF NOT EXISTS {db}.marts.published_runs (
 """
 
 
+# marts.published_runs is written here, not by dbt: its docs live beside its DDL.
+PUBLISHED_RUNS_DOCS = {
+    "": "One row per publication of this file (grain: run_id): when, and from which drops.",
+    "run_id": "The Dagster run that published (see it in the Dagster UI).",
+    "published_at": "When the file was published, UTC.",
+    "drops_included": "Every drop loaded into the build file at that time, oldest first.",
+    "latest_drop": "The newest of them: the numbers run up to this export.",
+    "row_counts": "Rows of each published table (schema.table -> rows), as published.",
+}
+
+
+@dataclass(frozen=True)
+class TableDocs:
+    description: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def mart_docs(manifest_path: Path) -> dict[str, TableDocs]:
+    """The dbt descriptions of every model in the published schemas, by `schema.table`."""
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    docs: dict[str, TableDocs] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["schema"] in PUBLISHED_SCHEMAS:
+            columns = {name: col.get("description", "") for name, col in node.get("columns", {}).items()}
+            docs[f"{node['schema']}.{node.get('alias') or node['name']}"] = TableDocs(node.get("description", ""), columns)
+    return docs
+
+
+def sql_literal(text: str) -> str:
+    # COMMENT ON takes no bound parameters; descriptions are our own YAML, quoted anyway.
+    return "'" + " ".join(text.split()).replace("'", "''") + "'"
+
+
+def _comment(build: duckdb.DuckDBPyConnection, table: str, docs: TableDocs) -> None:
+    if docs.description.strip():
+        build.execute(f"COMMENT ON TABLE pub.{table} IS {sql_literal(docs.description)}")
+    for column, text in docs.columns.items():
+        if text.strip():
+            build.execute(f"COMMENT ON COLUMN pub.{table}.{quote_ident(column)} IS {sql_literal(text)}")
+
+
+def minimum_reader_version(storage_tag: str) -> tuple[int, ...]:
+    """The oldest DuckDB release that reads a file, from its storage tag ('v1.0.0+')."""
+    found = re.match(r"v?(\d+)\.(\d+)\.(\d+)", storage_tag or "")
+    if not found:
+        raise ValueError(f"unknown DuckDB storage version {storage_tag!r}")
+    return tuple(int(part) for part in found.groups())
+
+
+def published_storage_tag(published: Path) -> str:
+    """The storage version DuckDB reports for a file, e.g. 'v1.0.0+' (read-only, from its header)."""
+    with duckdb.connect() as con:
+        con.execute("ATTACH $path AS pub (READ_ONLY)", {"path": str(published)})
+        (tags,) = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'pub'").fetchone()
+    return dict(tags).get("storage_version", "")
+
+
 @dataclass(frozen=True)
 class Publication:
     path: Path
@@ -49,8 +112,13 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def publish(build: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> Publication:
-    """Copy the published schemas from the open build connection into `published`, atomically."""
+def publish(
+    build: duckdb.DuckDBPyConnection, published: Path, run_id: str, docs: Mapping[str, TableDocs] | None = None
+) -> Publication:
+    """Copy the published schemas from the open build connection into `published`, atomically.
+
+    `docs` (from `mart_docs`) become the tables' and columns' comments.
+    """
     published.parent.mkdir(parents=True, exist_ok=True)
     # A run killed while publishing leaves its half-written file behind: remove it.
     for leftover in published.parent.glob(f".{published.name}.*.tmp"):
@@ -72,7 +140,11 @@ def publish(build: duckdb.DuckDBPyConnection, published: Path, run_id: str) -> P
             name = f"{quote_ident(schema)}.{quote_ident(table)}"
             build.execute(f"CREATE TABLE pub.{name} AS SELECT * FROM {name}")
             counts[f"{schema}.{table}"] = build.execute(f"SELECT count(*) FROM pub.{name}").fetchone()[0]
+            if docs and f"{schema}.{table}" in docs:
+                _comment(build, name, docs[f"{schema}.{table}"])
         build.execute(PUBLISHED_RUNS_DDL.format(db="pub"))
+        runs_docs = dict(PUBLISHED_RUNS_DOCS)
+        _comment(build, "marts.published_runs", TableDocs(runs_docs.pop(""), runs_docs))
         _carry_over_history(build, published)
         build.execute(
             "INSERT INTO pub.marts.published_runs VALUES "

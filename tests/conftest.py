@@ -46,3 +46,19 @@ def run_funnelcast(*args: str, config: Path, dagster_home: Path, check: bool = F
     if check and proc.returncode != 0:
         raise AssertionError(f"funnelcast {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def demo_refresh(tmp_path_factory):
+    """What `make demo` makes (the medium generated drops, seed 42), refreshed once by the real CLI.
+
+    Shared read-only by the report, docs and summary tests: (folder, config, dagster home, the run's output).
+    """
+    from ingest.generate import generate
+
+    folder = tmp_path_factory.mktemp("demo")
+    generate(folder / "landing", scale="medium", seed=42, progress=False)
+    config = write_settings(folder, folder / "landing")
+    home = folder / "dagster_home"
+    proc = run_funnelcast("run", config=config, dagster_home=home, check=True)
+    return folder, config, home, proc

@@ -399,7 +399,8 @@ def test_row_labels_quarters_and_maturity(handmade):
         ("C_EVT", "RevOps Summit EMEA", "Event"),
         ("C_MAIL", "Nurture: Pipeline", "Email"),
         ("C_WEB", "Webinar: Forecasting", "Web"),
-        ("unattributed", None, "unattributed"),
+        # A legend or a table that lists campaigns by name shows what the row is.
+        ("unattributed", "Unattributed (no campaign touch)", "unattributed"),
     ]
     # FY2025-Q4 ends 01-31; 2026-04-10 is 28 + 31 + 10 = 69 days later: mature with a 60-day window.
     # FY2026-Q1 (02-01 to 04-30) runs past the data: age 0.
@@ -438,7 +439,7 @@ def test_the_readme_query_runs(handmade):
     # The mature quarter only, FY2025-Q4, linear: C_WEB (6000 / 600 = 10 per unit of spend), C_ADS
     # (3000 / 1000 = 3), then C_MAIL and unattributed (nothing won: 0).
     assert [r[:2] for r in got[:2]] == [(Q4, "Webinar: Forecasting"), (Q4, "Google Ads - Brand")]
-    assert {r[:2] for r in got[2:]} == {(Q4, "Nurture: Pipeline"), (Q4, None)}
+    assert {r[:2] for r in got[2:]} == {(Q4, "Nurture: Pipeline"), (Q4, "Unattributed (no campaign touch)")}
 
 
 def test_without_the_marketing_files_the_sourcing_campaigns_still_count_and_spend_is_unknown(tmp_path):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -12,7 +17,7 @@ from ingest.config import load_settings
 from ingest.contract import KINDS
 from orchestration.schedules import weekly_refresh_schedule
 from orchestration.sensors import new_drop_sensor
-from tests.conftest import run_funnelcast, write_settings
+from tests.conftest import REPO_ROOT, run_funnelcast, write_settings
 
 
 def test_definitions_load_with_one_lineage_from_file_to_model():
@@ -46,14 +51,146 @@ def test_sensor_requests_one_run_per_new_drop_batch(tmp_path, monkeypatch):
     (landing / "_incoming").mkdir()
     monkeypatch.setenv("FUNNELCAST_CONFIG", str(write_settings(tmp_path, landing)))
     with dg.instance_for_test() as instance:
+        # No build file yet: nothing is loaded, both drops go in one run.
         result = new_drop_sensor(dg.build_sensor_context(instance=instance))
-        assert [r.run_key for r in result.run_requests] == ["drop:2026-11-23"]
-        assert result.cursor == "2026-11-23"
+        assert [r.run_key for r in result.run_requests] == ["drops:2026-11-16..2026-11-23"]
         again = new_drop_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
-        assert isinstance(again, dg.SkipReason)
+        assert again.run_requests == []
         (landing / "2026-11-30").mkdir()
-        later = new_drop_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
-        assert [r.run_key for r in later.run_requests] == ["drop:2026-11-30"]
+        later = new_drop_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor))
+        assert [r.run_key for r in later.run_requests] == ["drops:2026-11-30..2026-11-30"]
+
+
+def test_after_a_cli_run_the_sensor_requests_nothing_and_a_new_drop_once(demo_refresh, tmp_path, monkeypatch):
+    """The load log, not the sensor's own memory, says what is loaded: a fresh cursor after a CLI
+    run requests nothing (opening the UI after `make demo` must not refresh again)."""
+    folder, _, home, _ = demo_refresh
+    landing = tmp_path / "landing"  # the same drop folders (the sensor only lists them)
+    for drop in (folder / "landing").iterdir():
+        (landing / drop.name).mkdir(parents=True)
+    config = write_settings(tmp_path, landing, build_db=str(folder / "warehouse" / "build.duckdb"))
+    monkeypatch.setenv("FUNNELCAST_CONFIG", str(config))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        first = new_drop_sensor(dg.build_sensor_context(instance=instance))
+        assert first.run_requests == []
+        (landing / "2099-01-05").mkdir()
+        second = new_drop_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert [r.run_key for r in second.run_requests] == ["drops:2099-01-05..2099-01-05"]
+        assert second.run_requests[0].tags["funnelcast/drops"] == "2099-01-05"
+        third = new_drop_sensor(dg.build_sensor_context(instance=instance, cursor=second.cursor))
+        assert third.run_requests == []
+
+
+def test_the_sensor_skips_while_a_refresh_writes_the_build_file(tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    (landing / "2026-11-16").mkdir(parents=True)
+    build = tmp_path / "warehouse" / "build.duckdb"
+    build.parent.mkdir()
+    monkeypatch.setenv("FUNNELCAST_CONFIG", str(write_settings(tmp_path, landing)))
+    # A writer in another process holds DuckDB's lock on the file, as a refresh does.
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(build)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        with dg.instance_for_test() as instance:
+            result = new_drop_sensor(dg.build_sensor_context(instance=instance))
+        assert isinstance(result, dg.SkipReason) and "being written" in result.skip_message
+    finally:
+        writer.stdin.close()
+        writer.wait()
+
+
+WRITER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_every_dbt_test_is_an_asset_check_on_the_right_asset():
+    import json
+
+    from orchestration.definitions import defs
+    from orchestration.project import dbt_project
+
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    tests = [n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    assert sorted(set(tests) - {name for _, name in checks}) == []
+    # The singular tests that read several models are checks of the figure they prove.
+    for asset, name in [
+        ("marts/mart_forecast_rollup", "assert_forecast_rollup_adds_up"),
+        ("marts/mart_campaign_performance", "assert_campaign_performance_reconciles"),
+        ("intermediate/int_campaign_credits_allocated", "assert_campaign_credits_add_up_to_one"),
+        ("marts/fct_funnel", "assert_funnel_has_every_lead_and_opportunity_once"),
+        ("seeds/stage_map", "assert_sales_stages_in_stage_map"),
+        ("staging/stg_sugarcrm__leads", "assert_no_conflicting_versions_of_leads"),
+        ("marts/fct_pipeline_weekly", "assert_fct_pipeline_weekly_matches_weekly_state"),
+    ]:
+        assert (asset, name) in checks
+
+
+def test_the_published_file_passed_its_checks_in_the_run(demo_refresh):
+    _, _, home, _ = demo_refresh
+    key = dg.AssetKey(["published", "marts_file"])
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        evaluations = {
+            e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data
+            for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+            if e.dagster_event.event_specific_data.asset_key == key
+        }
+    assert {name: ev.passed for name, ev in evaluations.items()} == {
+        "row_counts_match_build_file": True, "readable_by_duckdb_1x": True, "every_column_documented": True,
+        "freshness_check": True,
+    }
+    assert evaluations["readable_by_duckdb_1x"].metadata["storage_version"].value == "v1.0.0+"
+
+
+def test_the_row_count_check_finds_a_published_table_that_differs(demo_refresh, tmp_path):
+    from orchestration.assets.publish import _row_count_mismatches
+
+    folder = demo_refresh[0]
+    build, published = tmp_path / "build.duckdb", tmp_path / "funnelcast.duckdb"
+    shutil.copyfile(folder / "warehouse" / "build.duckdb", build)
+    shutil.copyfile(folder / "warehouse" / "funnelcast.duckdb", published)
+    with duckdb.connect(str(build)) as con:
+        assert _row_count_mismatches(con, published) == {}
+        rows = con.execute("SELECT count(*) FROM marts.mart_speed_to_lead").fetchone()[0]
+        con.execute("DELETE FROM marts.mart_speed_to_lead WHERE sdr_user_id = 'all'")
+        left = con.execute("SELECT count(*) FROM marts.mart_speed_to_lead").fetchone()[0]
+        assert _row_count_mismatches(con, published) == {"marts.mart_speed_to_lead": [left, rows]}
+
+
+def test_the_freshness_check_fails_a_week_and_a_day_after_the_last_publication():
+    from dagster._core.test_utils import freeze_time
+
+    from orchestration.assets.publish import PUBLISHED_KEY, published_freshness_checks
+
+    published_at = dt.datetime(2026, 11, 23, 6, 30, tzinfo=dt.timezone.utc)  # a Monday's refresh
+    with dg.instance_for_test() as instance:
+        with freeze_time(published_at):
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=PUBLISHED_KEY))
+
+        def evaluate(at: dt.datetime) -> bool:
+            with freeze_time(at):
+                result = dg.materialize(list(published_freshness_checks), instance=instance,
+                                        selection=dg.AssetSelection.checks(*published_freshness_checks))
+            [evaluation] = result.get_asset_check_evaluations()
+            return evaluation.passed
+
+        assert evaluate(published_at + dt.timedelta(days=7, hours=23))
+        assert not evaluate(published_at + dt.timedelta(days=8, hours=1))
+
+
+def test_the_code_location_is_named_funnelcast(tmp_path):
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT, env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Validation successful for code location funnelcast." in proc.stderr + proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +256,16 @@ def test_a_broken_drop_fails_the_run_with_a_message_naming_the_file(refreshed):
     assert "2099-01-05/users.csv" in proc.stderr and "user_name" in proc.stderr
     with _instance(home) as instance:
         assert instance.get_runs(limit=1)[0].status == dg.DagsterRunStatus.FAILURE
+
+
+def test_asset_descriptions_name_the_real_files():
+    from orchestration.definitions import defs, settings
+
+    graph = defs.resolve_asset_graph()
+    leads = graph.get(dg.AssetKey(["raw", "leads"])).description
+    assert f"{settings.landing_dir}/<drop>/leads.csv" in leads and str(settings.build_db) in leads
+    mart = graph.get(dg.AssetKey(["marts", "mart_funnel_conversion"])).description
+    sql = "dbt_project/models/marts/funnel/mart_funnel_conversion.sql"
+    assert f"Defined in {sql}; built as marts.mart_funnel_conversion in {settings.build_db}" in mart
+    assert (REPO_ROOT / sql).exists()
+    assert str(settings.published_db) in graph.get(dg.AssetKey(["published", "marts_file"])).description

@@ -136,6 +136,27 @@ def test_the_published_file_opens_in_a_duckdb_1x_client(first_refresh, old_duckd
         assert int(calendar_rows) == con.execute("SELECT count(*) FROM marts.dim_fiscal_calendar").fetchone()[0]
 
 
+def test_a_duckdb_1x_client_sees_the_column_docs(first_refresh, old_duckdb_client):
+    published = first_refresh / "warehouse" / "funnelcast.duckdb"
+    code = (
+        "import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(json.dumps(con.execute(\"SELECT table_name, column_name, comment FROM duckdb_columns() "
+        "WHERE schema_name = 'marts' ORDER BY ALL\").fetchall()))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(published)], capture_output=True, text=True,
+        env={"PYTHONPATH": str(old_duckdb_client), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    seen = [tuple(r) for r in json.loads(proc.stdout)]
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert seen == con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() "
+                                   "WHERE schema_name = 'marts' ORDER BY ALL").fetchall()
+    assert all(comment for _, _, comment in seen)
+
+
 def test_the_published_file_holds_no_personal_data_of_leads(first_refresh):
     """Every text column of every published table, scanned for the leads' e-mails, phones and names."""
     con = duckdb.connect()

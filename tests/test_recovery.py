@@ -79,8 +79,9 @@ def clean_run(small_landing, tmp_path_factory) -> Path:
 def kill_when(config: Path, home: Path, marker: str) -> str:
     """Start `funnelcast run`, SIGKILL its whole process group when `marker` appears in its log."""
     env = {**os.environ, "FUNNELCAST_CONFIG": str(config), "DAGSTER_HOME": str(home)}
+    # --verbose: the markers are in Dagster's and dbt's own stream, which a plain run sends to its log file.
     proc = subprocess.Popen(
-        [str(BIN / "funnelcast"), "run"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+        [str(BIN / "funnelcast"), "run", "--verbose"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     seen = []

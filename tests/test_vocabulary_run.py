@@ -68,7 +68,7 @@ def test_an_unknown_stage_stops_the_run_and_leaves_the_published_file_byte_for_b
     # Each unknown stage with its row count and an example, and the file to edit.
     assert "'Won' in opportunities.sales_stage: 2 row(s), e.g. opportunity new1" in output
     assert "'Verbal Yes' in opportunities.sales_stage: 1 row(s), e.g. opportunity new3" in output
-    assert "ingest/presets/sugarcrm/stage_map.csv" in output
+    assert "ingest/presets/sugarcrm/stage_map.csv" in output and "funnelcast vocabularies --copy" in output
     assert "nothing was published" in output
     assert sha256(published) == before
 
@@ -105,3 +105,18 @@ def test_a_file_that_matches_no_kind_is_reported(warehouse):
     output = proc.stdout + proc.stderr
     assert f"{drop.name}/opportunity.csv" in output and f"{drop.name}/contacts.csv" in output
     assert "match no kind of mapping sugarcrm" in output
+
+
+def test_a_mistake_in_the_mapping_settings_is_told_before_anything_runs(tmp_path):
+    (tmp_path / "landing").mkdir()
+    proc = run_funnelcast("run", config=write_settings(tmp_path, tmp_path / "landing", source="salesfroce"),
+                          dagster_home=tmp_path / "home")
+    assert proc.returncode == 2
+    assert "source 'salesfroce' is not a preset" in proc.stderr and "salesforce" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    mapping = tmp_path / "mine.yaml"
+    mapping.write_text("kinds:\n  leads:\n    columns:\n      id: {colum: Record Id}\n", encoding="utf-8")
+    proc = run_funnelcast("run", config=write_settings(tmp_path, tmp_path / "landing", mapping=str(mapping)),
+                          dagster_home=tmp_path / "home")
+    assert proc.returncode == 2
+    assert f"{mapping}: kinds.leads.columns.id: unknown key(s) colum" in proc.stderr

@@ -9,7 +9,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.project import dbt_project
+from ingest.config import load_settings
+from orchestration.project import DBT_PROJECT_DIR, REPO_ROOT, dbt_project
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource
 
 # dbt folders that become Dagster groups (models/<folder>/...); seeds join staging.
@@ -26,6 +27,20 @@ class FunnelcastTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return layer_of(dbt_resource_props.get("fqn", []))
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # Where to look: the SQL or CSV that defines it and the table it becomes.
+        return super().get_description(dbt_resource_props).rstrip() + "\n\n" + where_it_lives(dbt_resource_props)
+
+
+def where_it_lives(dbt_resource_props: Mapping[str, Any]) -> str:
+    """The file a dbt node is defined in and the DuckDB relation it builds."""
+    source_file = (DBT_PROJECT_DIR / dbt_resource_props["original_file_path"]).relative_to(REPO_ROOT)
+    if dbt_resource_props["resource_type"] not in ("model", "seed", "snapshot"):
+        return f"Defined in {source_file}."
+    relation = f"{dbt_resource_props['schema']}.{dbt_resource_props.get('alias') or dbt_resource_props['name']}"
+    published = " (also published to the analysts' file)" if dbt_resource_props["schema"] == "marts" else ""
+    return f"Defined in {source_file}; built as {relation} in {load_settings().build_db}{published}."
 
 
 def layer_of(fqn: list[str]) -> str:

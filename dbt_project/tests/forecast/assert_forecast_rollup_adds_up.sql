@@ -3,6 +3,8 @@
     the nodes directly under it, and the company row equals the sum over every owner.
     Returns the rows that do not add up.
 -#}
+{#- An asset check of mart_forecast_rollup in Dagster (the test reads the owners' weekly figures too). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_forecast_rollup'}}}) }}
 
 with
 

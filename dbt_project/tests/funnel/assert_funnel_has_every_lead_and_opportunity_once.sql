@@ -3,6 +3,8 @@
     entry, every opportunity is in exactly one entry.  Returns the leads and
     opportunities that break it.
 -#}
+{#- An asset check of fct_funnel in Dagster (the test reads staging too). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_funnel'}}}) }}
 
 with
 

@@ -4,6 +4,8 @@
     each is in (0, 1], and no entry is missing.  Returns the entries and models that
     break it.
 -#}
+{#- An asset check of int_campaign_credits_allocated in Dagster (the test reads the funnel entries too). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_campaign_credits_allocated'}}}) }}
 
 with
 

@@ -6,6 +6,8 @@
     are counted, and a quarter's spend is compared only where all of it converted).
     Returns the rules broken.
 -#}
+{#- An asset check of mart_campaign_performance in Dagster (the test reads the funnel, touches and spend too). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_campaign_performance'}}}) }}
 {%- set measures = ['mqls', 'srls', 'sqls', 'won_deals', 'qualified_pipeline_amount', 'won_amount'] -%}
 
 with

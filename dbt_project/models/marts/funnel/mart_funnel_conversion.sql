@@ -12,6 +12,7 @@
 -#}
 {%- set not_set = "'(not set)'" -%}
 
+
 {%- set measures = {
     'entries': '0',
     'mqls': '0',
@@ -298,8 +299,12 @@ rated as (
         case when srls > 0 then cast(sqls as double) / cast(srls as double) end as srl_to_sql_rate,
         case when won + lost > 0 then cast(won as double) / cast(won + lost as double) end as win_rate_count,
         case when won_amount + lost_amount > 0 then cast(won_amount as double) / cast(won_amount + lost_amount as double) end as win_rate_value,
-        cast({{ var('benchmark_mql_to_srl_low') }} as decimal(9, 4)) as mql_to_srl_benchmark_low,
-        cast({{ var('benchmark_mql_to_srl_high') }} as decimal(9, 4)) as mql_to_srl_benchmark_high,
+        -- A farming MQL is a customer contact's lead that became a farming deal: its
+        -- MQL -> SRL rate is close to 100% by construction, so no band to compare with.
+        case when motion <> 'farming' then cast({{ var('benchmark_mql_to_srl_low') }} as decimal(9, 4)) end
+            as mql_to_srl_benchmark_low,
+        case when motion <> 'farming' then cast({{ var('benchmark_mql_to_srl_high') }} as decimal(9, 4)) end
+            as mql_to_srl_benchmark_high,
         cast({{ var('benchmark_srl_to_sql_low') }} as decimal(9, 4)) as srl_to_sql_benchmark_low,
         cast({{ var('benchmark_srl_to_sql_high') }} as decimal(9, 4)) as srl_to_sql_benchmark_high,
         -- The win-rate benchmark is per motion; a mix of both (`all`) has none.
@@ -317,7 +322,15 @@ banded as (
     select
         rated.*,
         win_rate_benchmark - cast({{ var('benchmark_win_rate_tolerance') }} as decimal(9, 4)) as win_rate_benchmark_low,
-        win_rate_benchmark + cast({{ var('benchmark_win_rate_tolerance') }} as decimal(9, 4)) as win_rate_benchmark_high
+        win_rate_benchmark + cast({{ var('benchmark_win_rate_tolerance') }} as decimal(9, 4)) as win_rate_benchmark_high,
+        case
+            when method = 'cohort'
+                then greatest({{ dbt.datediff('period_end', 'as_of_date', 'day') }}, 0)
+        end as cohort_age_days,
+        case
+            when method = 'cohort'
+                then {{ dbt.datediff('period_end', 'as_of_date', 'day') }} >= {{ var('cohort_maturity_days') }}
+        end as is_mature
     from rated
 
 )
@@ -343,50 +356,24 @@ select
     mql_to_srl_rate,
     mql_to_srl_benchmark_low,
     mql_to_srl_benchmark_high,
-    case
-        when mql_to_srl_rate is null or mql_to_srl_benchmark_low is null then null
-        when mql_to_srl_rate < mql_to_srl_benchmark_low then 'below'
-        when mql_to_srl_rate > mql_to_srl_benchmark_high then 'above'
-        else 'within'
-    end as mql_to_srl_vs_benchmark,
+    {{ versus_band('mql_to_srl_rate', 'mql_to_srl_benchmark_low', 'mql_to_srl_benchmark_high', 'is_mature') }} as mql_to_srl_vs_benchmark,
     srl_to_sql_rate,
     srl_to_sql_benchmark_low,
     srl_to_sql_benchmark_high,
-    case
-        when srl_to_sql_rate is null or srl_to_sql_benchmark_low is null then null
-        when srl_to_sql_rate < srl_to_sql_benchmark_low then 'below'
-        when srl_to_sql_rate > srl_to_sql_benchmark_high then 'above'
-        else 'within'
-    end as srl_to_sql_vs_benchmark,
+    {{ versus_band('srl_to_sql_rate', 'srl_to_sql_benchmark_low', 'srl_to_sql_benchmark_high', 'is_mature') }} as srl_to_sql_vs_benchmark,
     win_rate_count,
     win_rate_value,
     win_rate_benchmark,
     win_rate_benchmark_low,
     win_rate_benchmark_high,
-    case
-        when win_rate_count is null or win_rate_benchmark_low is null then null
-        when win_rate_count < win_rate_benchmark_low then 'below'
-        when win_rate_count > win_rate_benchmark_high then 'above'
-        else 'within'
-    end as win_rate_count_vs_benchmark,
-    case
-        when win_rate_value is null or win_rate_benchmark_low is null then null
-        when win_rate_value < win_rate_benchmark_low then 'below'
-        when win_rate_value > win_rate_benchmark_high then 'above'
-        else 'within'
-    end as win_rate_value_vs_benchmark,
+    {{ versus_band('win_rate_count', 'win_rate_benchmark_low', 'win_rate_benchmark_high', 'is_mature') }} as win_rate_count_vs_benchmark,
+    {{ versus_band('win_rate_value', 'win_rate_benchmark_low', 'win_rate_benchmark_high', 'is_mature') }} as win_rate_value_vs_benchmark,
     median_days_mql_to_srl,
     median_days_srl_to_sql,
     median_days_sql_to_close,
     as_of_date,
     period_end <= as_of_date as is_period_complete,
-    case
-        when method = 'cohort'
-            then greatest({{ dbt.datediff('period_end', 'as_of_date', 'day') }}, 0)
-    end as cohort_age_days,
-    case
-        when method = 'cohort'
-            then {{ dbt.datediff('period_end', 'as_of_date', 'day') }} >= {{ var('cohort_maturity_days') }}
-    end as is_mature
+    cohort_age_days,
+    is_mature
 
 from banded

@@ -13,6 +13,8 @@
     three models; the unattributed row in every quarter with an entry or spend.
 -#}
 {%- set unattributed = 'unattributed' -%}
+{#- Shown wherever campaigns are listed by name (the report, a BI tool's legend). -#}
+{%- set unattributed_name = 'Unattributed (no campaign touch)' -%}
 {%- set not_set = '(not set)' -%}
 {%- set all_campaigns = 'all' -%}
 {%- set credit_measures = {
@@ -243,7 +245,11 @@ select
     performance.attribution_model,
     performance.level,
     performance.campaign_id,
-    campaigns.campaign_name,
+    case
+        when performance.level = 'campaign' and performance.campaign_id = '{{ unattributed }}'
+            then '{{ unattributed_name }}'
+        else campaigns.campaign_name
+    end as campaign_name,
     performance.channel,
     {{ fiscal_quarter_label('performance.fiscal_quarter_start') }} as fiscal_quarter,
     performance.fiscal_quarter_start,
