@@ -124,7 +124,6 @@ def test_every_dbt_test_is_an_asset_check_on_the_right_asset():
         ("marts/mart_campaign_performance", "assert_campaign_performance_reconciles"),
         ("intermediate/int_campaign_credits_allocated", "assert_campaign_credits_add_up_to_one"),
         ("marts/fct_funnel", "assert_funnel_has_every_lead_and_opportunity_once"),
-        ("seeds/stage_map", "assert_sales_stages_in_stage_map"),
         ("staging/stg_sugarcrm__leads", "assert_no_conflicting_versions_of_leads"),
         ("marts/fct_pipeline_weekly", "assert_fct_pipeline_weekly_matches_weekly_state"),
     ]:
