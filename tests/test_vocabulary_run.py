@@ -70,6 +70,8 @@ def test_an_unknown_stage_stops_the_run_and_leaves_the_published_file_byte_for_b
     assert "'Verbal Yes' in opportunities.sales_stage: 1 row(s), e.g. opportunity new3" in output
     assert "ingest/presets/sugarcrm/stage_map.csv" in output and "funnelcast vocabularies --copy" in output
     assert "nothing was published" in output
+    # The message is what a person reads first on stderr; the stack traces stay in the log file.
+    assert proc.stderr.lstrip().startswith("weekly refresh FAILED at step vocabularies") and "Traceback" not in output
     assert sha256(published) == before
 
     # The documented remedy: add the stage to the user's own stage map, run again.
