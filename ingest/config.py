@@ -10,11 +10,15 @@ prints the values in force.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from datetime import date
 from typing import Any
 
 import yaml
+
+from ingest.drops import DEFAULT_DROP_PATTERN
 
 CONFIG_ENV = "FUNNELCAST_CONFIG"
 DEFAULT_CONFIG_FILE = "funnelcast.yaml"
@@ -63,6 +67,18 @@ class Settings:
     # file's rows, the file is unusable either way.
     on_bad_rows: str = "quarantine"
     max_rejected_share: float = 0.05
+    # Timestamps outside this window are rejected with the reason: `infinity`, `epoch`
+    # or year 9999 would otherwise win every later version comparison for ever.  Later
+    # than the load by more than the days ahead (planned calls and meetings may lie ahead).
+    timestamp_earliest: date = date(1990, 1, 1)
+    timestamp_max_days_ahead: int = 366
+    # The longest CSV record (all its fields) the reader accepts; DuckDB's own default
+    # (2 MB) quarantines legal long notes.
+    csv_max_record_bytes: int = 64 * 1024 * 1024
+    # Drop folder names (a regular expression, matched whole): a date, optionally
+    # followed by T, _, -, . or a space and a suffix (2026-11-23T0600, 2026-11-23_2).
+    # Other folders are reported and not loaded: `latest` would sort after every date.
+    drop_name_pattern: str = DEFAULT_DROP_PATTERN
     benchmarks: Benchmarks = field(default_factory=Benchmarks)
     # Which CRM the exports come from: a preset shipped in ingest/presets/ (sugarcrm,
     # salesforce, hubspot, zoho), or `mapping`, the path of the user's own mapping file,
@@ -91,6 +107,18 @@ class Settings:
             raise ValueError(f"fiscal_year_named_by must be start or end, got {self.fiscal_year_named_by!r}")
         if self.week_end_day not in WEEKDAYS:
             raise ValueError(f"week_end_day must be one of {', '.join(WEEKDAYS)}, got {self.week_end_day!r}")
+        if isinstance(self.timestamp_earliest, str):  # YAML may give the date quoted
+            object.__setattr__(self, "timestamp_earliest", date.fromisoformat(self.timestamp_earliest))
+        if not isinstance(self.timestamp_earliest, date):
+            raise ValueError(f"timestamp_earliest must be a date (YYYY-MM-DD), got {self.timestamp_earliest!r}")
+        if self.timestamp_max_days_ahead < 0:
+            raise ValueError(f"timestamp_max_days_ahead must be 0 or more, got {self.timestamp_max_days_ahead}")
+        if self.csv_max_record_bytes < 1024:
+            raise ValueError(f"csv_max_record_bytes must be at least 1024, got {self.csv_max_record_bytes}")
+        try:
+            re.compile(self.drop_name_pattern)
+        except re.error as exc:
+            raise ValueError(f"drop_name_pattern is not a regular expression: {exc}") from exc
         if len(self.reporting_currency) != 3:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
 
@@ -109,7 +137,11 @@ class Settings:
     def reject_policy(self) -> "RejectPolicy":
         from ingest.load import RejectPolicy
 
-        return RejectPolicy(self.on_bad_rows, self.max_rejected_share)
+        return RejectPolicy(
+            self.on_bad_rows, self.max_rejected_share, timestamp_earliest=self.timestamp_earliest,
+            timestamp_max_days_ahead=self.timestamp_max_days_ahead, csv_max_record_bytes=self.csv_max_record_bytes,
+            drop_name_pattern=self.drop_name_pattern,
+        )
 
     def dbt_vars(self) -> dict[str, Any]:
         """The settings the dbt models read, passed as `dbt build --vars`."""
@@ -132,7 +164,7 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+        return {k: (str(v) if isinstance(v, (Path, date)) else v) for k, v in d.items()}
 
 
 _PATH_SETTINGS = {"landing_dir", "build_db", "published_db", "mapping", "vocabulary_dir"}

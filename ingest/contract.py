@@ -18,7 +18,10 @@ DUCKDB_TYPES: dict[str, str] = {
     "timestamp": "TIMESTAMP",
     "date": "DATE",
     "bool": "BOOLEAN",
-    "decimal": "DECIMAL(24,6)",
+    # 12 places keep a rate such as 0.00006137 (IDR) exactly; 38 digits leave 26 before the
+    # point.  Wider scales would overflow DuckDB's decimal multiplication (the scales add up:
+    # amount x rate is DECIMAL(38,24), good to 10^14), so staging casts such products back.
+    "decimal": "DECIMAL(38,12)",
     "integer": "BIGINT",
 }
 
@@ -36,7 +39,7 @@ TYPE_EXPECTATIONS: dict[str, str] = {
 LINEAGE_COLUMNS: dict[str, str] = {
     "_drop": "VARCHAR",  # the drop folder name, e.g. 2026-11-23
     "_file": "VARCHAR",  # the file name inside the drop
-    "_line": "BIGINT",  # the line in the file (header = line 1); the row number for parquet
+    "_line": "BIGINT",  # the file line where the record starts (header = line 1); the row number for parquet
     "_loaded_at": "TIMESTAMP",  # when this row was loaded (UTC)
     # The file was a full snapshot of its kind (a mapping's `snapshot: true`): a record
     # missing from a later snapshot of the kind is deleted.

@@ -75,8 +75,8 @@ def typed_expr(contract_type: str, t: str, opts: dict[str, Any]) -> str:
     return number
 
 
-def _number_expr(t: str, opts: dict[str, Any]) -> str:
-    target = DUCKDB_TYPES["decimal"]
+def _number_expr(t: str, opts: dict[str, Any], target: str | None = None) -> str:
+    target = target or DUCKDB_TYPES["decimal"]
     if opts.get("percent"):
         scale = " * 100" if opts.get("fraction") else ""
         return f"(TRY_CAST(trim(replace({t}, '%', '')) AS {target}){scale})"
@@ -91,6 +91,21 @@ def _number_expr(t: str, opts: dict[str, Any]) -> str:
         return (f"(CASE WHEN regexp_full_match({t}, '{MONEY_PATTERN}') THEN TRY_CAST({digits} AS {target}) * "
                 f"CASE {suffix} WHEN 'K' THEN 1000 WHEN 'M' THEN 1000000 WHEN 'B' THEN 1000000000 ELSE 1 END END)")
     return f"TRY_CAST({t} AS {target})"
+
+
+# A decimal stored with the warehouse's scale may be rounded by at most this share of its
+# value: a rate such as 0.0000000012345 would keep only a few digits, and is rejected.
+MAX_DECIMAL_ROUNDING = 1e-7
+
+
+def rounding_loss(contract_type: str, t: str, opts: dict[str, Any]) -> str | None:
+    """SQL true when `t` parses as a decimal whose stored value (the contract's scale) is
+    rounded by more than MAX_DECIMAL_ROUNDING of it; None for types that are not decimal."""
+    if contract_type != "decimal":
+        return None
+    exact = _number_expr(t, opts, "DOUBLE")
+    stored = f"CAST({_number_expr(t, opts)} AS DOUBLE)"
+    return f"(abs({exact} - {stored}) > {MAX_DECIMAL_ROUNDING} * abs({exact}))"
 
 
 def expectation(contract_type: str, opts: dict[str, Any]) -> str:

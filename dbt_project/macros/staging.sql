@@ -12,21 +12,25 @@
 
 {#-
     Rank the versions of one record, latest first (1 = the version in force).
-    The contract: the latest date_modified wins; equal or missing versions go to
-    the later drop, then the later file and line (deterministic
-    when a drop holds two files of one kind).  A row without date_modified
-    ranks below any row that has one.  Kinds without a version column pass
-    version_column=none: the latest drop wins.
+    The contract: the latest date_modified wins; equal versions go to the later drop,
+    then the later file and line (deterministic when a drop holds two files of one kind).
+    When any version of the record has no version value (its file lacks the optional
+    column, or the cell is empty), the record's versions are ordered by drop, file and
+    line alone: the later drop wins.  Ranking a missing version below every dated one
+    would let the first dated version win for ever over every later delta without the
+    column.  Kinds without a version column pass version_column=none: the latest drop wins.
 -#}
 {% macro version_rank(key_columns, version_column=none) -%}
-    row_number() over (
-        partition by {{ key_columns | join(', ') }}
-        order by
-            {%- if version_column is not none %} {{ version_column }} desc nulls last,{% endif %}
-            source_drop desc,
-            source_file desc,
-            source_line desc
-    )
+    {%- set partition = 'partition by ' ~ (key_columns | join(', ')) -%}
+    {%- if version_column is none -%}
+    row_number() over ({{ partition }} order by source_drop desc, source_file desc, source_line desc)
+    {%- else -%}
+    case
+        when count({{ version_column }}) over ({{ partition }}) = count(*) over ({{ partition }})
+            then row_number() over ({{ partition }} order by {{ version_column }} desc, source_drop desc, source_file desc, source_line desc)
+        else row_number() over ({{ partition }} order by source_drop desc, source_file desc, source_line desc)
+    end
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -118,14 +118,16 @@ converted as (
     select
         opportunities.*,
 
-        case
+        -- amount x rate has the scales of both (DECIMAL(38,24)): cast back to the raw scale,
+        -- or a later product (a campaign's credit share x amount) would overflow DuckDB's decimals.
+        cast(case
             when opportunities.amount_usdollar is not null
                 then opportunities.amount_usdollar
             when opportunities.currency_id is null
                 or opportunities.currency_id = upper('{{ var("reporting_currency") }}')
                 then opportunities.amount
             else opportunities.amount * rates_at_creation.rate
-        end as amount_reporting,
+        end as decimal(38, 12)) as amount_reporting,
 
         case
             when opportunities.amount_usdollar is not null then 'amount_usdollar'
