@@ -49,12 +49,8 @@ def kinds_of(file_name: str, mapping: Mapping | None = None) -> list[str]:
 
 
 def drop_name_pattern(pattern: str | None = None) -> str:
-    """The pattern in force: the one given, else the setting's (the settings file in force)."""
-    if pattern is not None:
-        return pattern
-    from ingest.config import load_settings
-
-    return load_settings().drop_name_pattern
+    """The pattern given (callers pass the setting), else the default one."""
+    return DEFAULT_DROP_PATTERN if pattern is None else pattern
 
 
 def _candidate_folders(landing: Path) -> list[str]:

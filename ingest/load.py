@@ -1079,7 +1079,7 @@ def _first_lines(exc: Exception, n: int = 3) -> str:
 
 def load_kind(
     con: duckdb.DuckDBPyConnection, landing: Path, kind: str, policy: RejectPolicy = RejectPolicy(),
-    mapping: Mapping | None = None,
+    mapping: Mapping | None = None, skip_drops: frozenset[str] = frozenset(),
 ) -> KindLoad:
     """Load every not-yet-loaded file of one kind from every drop.
 
@@ -1105,7 +1105,8 @@ def load_kind(
         (d, f): sha
         for d, f, sha in con.execute("SELECT drop_name, file_name, sha256 FROM raw.load_log WHERE kind = ?", [kind]).fetchall()
     }
-    for df in find_files(landing, kind, mapping, policy.drop_name_pattern):
+    # A retracted drop (funnelcast drop retract) stays out until the user restores it.
+    for df in (f for f in find_files(landing, kind, mapping, policy.drop_name_pattern) if f.drop not in skip_drops):
         try:
             sha = sha256_of(df.path)
         except FileNotFoundError:

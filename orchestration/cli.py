@@ -1,4 +1,4 @@
-"""`funnelcast`: generate sample exports, run the weekly refresh, rebuild the report, open the UI or the docs."""
+"""`funnelcast`: generate sample exports, run the weekly refresh, retract a drop, rebuild the report, open the UI or the docs."""
 
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ def refresh_lock(build_db: Path):
             print(f"another refresh is writing {build_db}; waiting for it to finish...", file=sys.stderr)
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+@contextmanager
+def refresh_lock_if_free(build_db: Path):
+    """The refresh lock if no refresh holds it (yields True), else yields False at once."""
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_db.with_suffix(".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -161,7 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     for trace in report_run.traces(facts):
                         print(trace, file=err, flush=True)
                 print(f"  the run in the Dagster UI (funnelcast ui): run {run_id}", file=err, flush=True)
-            for line in unmatched_file_lines(settings, mapping):
+            for line in unmatched_file_lines(settings, mapping) + retracted_folder_lines(settings):
                 print(line, file=out or sys.stdout, flush=True)
             summary = report_run.summary_lines(facts, ok=ok, seconds=report_run.now() - started,
                                                build_db=settings.build_db, log_file=log_file)
@@ -184,15 +197,190 @@ def checked_mapping(settings):
     return mapping
 
 
+def retracted_in_build_file(build_db: Path) -> dict[str, dict]:
+    """ops.retracted_drops, read-only; empty when there is no build file or it cannot be read now."""
+    import duckdb
+
+    from orchestration.retract import retracted
+
+    if not build_db.exists():
+        return {}
+    try:
+        with duckdb.connect(str(build_db), read_only=True) as con:
+            return retracted(con)
+    except duckdb.Error:
+        return {}
+
+
+def retracted_folder_lines(settings) -> list[str]:
+    """Retracted drops whose folder is still in the landing folder: left out, so said out loud."""
+    present = [d for d in retracted_in_build_file(settings.build_db) if (settings.landing_dir / d).exists()]
+    if not present:
+        return []
+    return [f"not loaded: {len(present)} retracted drop(s) still in the landing folder: {', '.join(present)} "
+            "(`funnelcast drop list`; `funnelcast drop restore <drop>` loads one again)"]
+
+
 def unmatched_file_lines(settings, mapping) -> list[str]:
     """Files in the drops that match no kind of the mapping: never loaded, so said out loud."""
     from ingest.drops import unknown_files
 
-    found = [f"{p.parent.name}/{p.name}" for p in unknown_files(settings.landing_dir, mapping)]
+    skipped = retracted_in_build_file(settings.build_db)
+    found = [f"{p.parent.name}/{p.name}" for p in unknown_files(settings.landing_dir, mapping, settings.drop_name_pattern)
+             if p.parent.name not in skipped]
     if not found:
         return []
     return [f"not loaded: {len(found)} file(s) match no kind of mapping {mapping.name} "
             f"(a typo in a file name, or a kind the mapping does not read): {', '.join(found)}"]
+
+
+def cmd_drop_list(args: argparse.Namespace) -> int:
+    """Every drop there is (landed, loaded or retracted) and what the build file holds of it."""
+    import duckdb
+
+    from ingest.config import load_settings
+    from ingest.drops import find_drops
+    from orchestration.retract import format_time, retracted
+
+    settings = load_settings(args.config)
+    mapping = settings.load_mapping()
+    landed = find_drops(settings.landing_dir, settings.drop_name_pattern)
+    loaded: dict[str, tuple[int, int, int]] = {}
+    gone: dict[str, dict] = {}
+    if settings.build_db.exists():
+        try:
+            con = duckdb.connect(str(settings.build_db), read_only=True)
+        except duckdb.IOException:
+            print(f"funnelcast drop list: {settings.build_db} is being written (a refresh is running); "
+                  "try again when it has finished", file=sys.stderr)
+            return 1
+        with con:
+            gone = retracted(con)
+            if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                           "AND table_name = 'load_log'").fetchone()[0]:
+                loaded = {d: (f, r, q) for d, f, r, q in con.execute(
+                    "SELECT drop_name, count(DISTINCT file_name), sum(rows_loaded), sum(coalesce(rows_rejected, 0)) "
+                    "FROM raw.load_log GROUP BY 1").fetchall()}
+    drops = sorted(set(landed) | set(loaded) | set(gone))
+    if not drops:
+        print(f"no drops: {settings.landing_dir} has none and the build file has loaded none")
+        return 0
+    print(f"{'drop':<22} status")
+    for drop in drops:
+        folder = settings.landing_dir / drop
+        present = folder.is_dir()
+        if drop in gone:
+            r = gone[drop]
+            rows = sum(n for t, n in r["rows_removed"].items() if t not in ("raw.load_log", "raw.rejected_rows"))
+            status = (f"retracted {format_time(r['retracted_at'])} ({rows:,} raw rows removed); "
+                      + ("the marts were rebuilt without it" if r["rebuilt_by_run"]
+                         else "the next run rebuilds the marts without it")
+                      + ("; its folder is still there and is not loaded" if present else "; its folder is gone"))
+        elif drop in loaded:
+            files, rows, quarantined = loaded[drop]
+            waiting = [p.name for p in sorted(folder.iterdir()) if p.is_file() and mapping.kinds_of(p.name)] \
+                if present else []
+            status = f"loaded: {files} file{'s' if files != 1 else ''}, {rows:,} rows"
+            status += f", {quarantined:,} quarantined" if quarantined else ""
+            status += "" if present else "; its folder is gone"
+            if len(waiting) > files:
+                status += (f"; {len(waiting) - files} more file(s) not loaded (a file that failed, or a new one: "
+                           "`funnelcast run` retries)")
+        else:
+            status = "not loaded yet (the next run loads it)"
+        print(f"{drop:<22} {status}")
+    return 0
+
+
+def cmd_drop_retract(args: argparse.Namespace) -> int:
+    """Take a drop back: its rows leave the raw layer, the next run rebuilds the marts without it."""
+    from ingest.config import load_settings
+    from ingest.drops import find_drops
+    from orchestration.resources import BuildFileLocked, open_build_file
+    from orchestration.retract import RetractError, describe_removed, format_time, retract
+
+    settings = load_settings(args.config)
+    drop = args.drop.strip().rstrip("/").split("/")[-1]
+    home = ensure_dagster_home()
+    with refresh_lock_if_free(settings.build_db) as free:
+        if not free:
+            print(f"funnelcast drop retract: a refresh (`funnelcast run` or `funnelcast docs`) is using "
+                  f"{settings.build_db}; retract {drop} when it has finished. Nothing was changed.", file=sys.stderr)
+            return 1
+        import dagster as dg
+
+        with dg.DagsterInstance.get() as instance:
+            fail_orphaned_cli_runs(instance)
+            busy = instance.get_runs(filters=dg.RunsFilter(
+                job_name="weekly_refresh", statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+                                                     dg.DagsterRunStatus.CANCELING]), limit=1)
+        if busy:
+            print(f"funnelcast drop retract: refresh run {busy[0].run_id} is in progress (launched from the Dagster "
+                  f"UI, the schedule or the sensor; DAGSTER_HOME={home}); retract {drop} when it has finished. "
+                  "Nothing was changed.", file=sys.stderr)
+            return 1
+        if not settings.build_db.exists():
+            print(f"funnelcast drop retract: {settings.build_db} does not exist: no drop has been loaded, there is "
+                  f"nothing to retract. To keep {drop} from being loaded, move it out of {settings.landing_dir} "
+                  "(or rename it to start with _).", file=sys.stderr)
+            return 2
+        try:
+            con = open_build_file(str(settings.build_db), str(settings.published_db))
+        except BuildFileLocked as exc:
+            print(f"funnelcast drop retract: {exc}", file=sys.stderr)
+            return 1
+        try:
+            result = retract(con, drop, find_drops(settings.landing_dir, settings.drop_name_pattern))
+        except RetractError as exc:
+            print(f"funnelcast drop retract: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            con.close()
+    folder = settings.landing_dir / drop
+    if result.already:
+        print(f"drop {drop} is already retracted (it removed {describe_removed(result)}); nothing to do.")
+        return 0
+    print(f"retracted drop {drop} from {settings.build_db}: removed {describe_removed(result)}, in one transaction.")
+    for table, n in sorted(result.removed.items()):
+        unit = "file" if table == "raw.load_log" else "row"
+        print(f"  {table:<28} {n:>10,} {unit}{'' if n == 1 else 's'}")
+    print("The next `funnelcast run` rebuilds the marts without it (a full dbt rebuild); until then the published "
+          "file keeps the marts it has.")
+    if folder.is_dir():
+        print(f"Its folder {folder} stays and is not loaded again (`funnelcast drop list` shows it as retracted). Put "
+              f"corrected files in a new drop (a later folder name); `funnelcast drop restore {drop}` would load this "
+              "one again.")
+    return 0
+
+
+def cmd_drop_restore(args: argparse.Namespace) -> int:
+    """Undo a retraction: the next run loads the drop's folder again."""
+    from ingest.config import load_settings
+    from orchestration.resources import BuildFileLocked, open_build_file
+    from orchestration.retract import restore
+
+    settings = load_settings(args.config)
+    drop = args.drop.strip().rstrip("/").split("/")[-1]
+    with refresh_lock_if_free(settings.build_db) as free:
+        if not free:
+            print(f"funnelcast drop restore: a refresh is using {settings.build_db}; try again when it has finished.",
+                  file=sys.stderr)
+            return 1
+        if not settings.build_db.exists():
+            print(f"funnelcast drop restore: {drop} is not retracted (there is no build file)", file=sys.stderr)
+            return 2
+        try:
+            con = open_build_file(str(settings.build_db), str(settings.published_db))
+        except BuildFileLocked as exc:
+            print(f"funnelcast drop restore: {exc}", file=sys.stderr)
+            return 1
+        with con:
+            done = restore(con, drop)
+    if not done:
+        print(f"funnelcast drop restore: {drop} is not retracted (`funnelcast drop list`)", file=sys.stderr)
+        return 2
+    print(f"restored drop {drop}: the next `funnelcast run` loads {settings.landing_dir / drop} again.")
+    return 0
 
 
 def cmd_vocabularies(args: argparse.Namespace) -> int:
@@ -332,6 +520,21 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev -w workspace.yaml)")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    drop = sub.add_parser("drop", help="list the drops and their load status; retract a bad drop, or restore it")
+    drop_sub = drop.add_subparsers(dest="drop_command", required=True)
+    dls = drop_sub.add_parser("list", help="every drop (landed, loaded, retracted) and what the build file holds of it")
+    dls.add_argument("--config")
+    dls.set_defaults(func=cmd_drop_list)
+    drt = drop_sub.add_parser("retract", help="remove a drop's rows from the raw layer (load log and quarantine "
+                                              "included); the next run rebuilds the marts without it")
+    drt.add_argument("drop", help="the drop's folder name, e.g. 2026-11-23")
+    drt.add_argument("--config")
+    drt.set_defaults(func=cmd_drop_retract)
+    drs = drop_sub.add_parser("restore", help="undo a retraction: the next run loads the drop's folder again")
+    drs.add_argument("drop")
+    drs.add_argument("--config")
+    drs.set_defaults(func=cmd_drop_restore)
 
     voc = sub.add_parser("vocabularies", help="show the stage map, forecast-category and opportunity-type files "
                                               "in force; --copy DIR copies them there for editing")

@@ -8,6 +8,7 @@ below.  docs/operations.md shows how to read them.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -63,6 +64,22 @@ def failure_message(event: dg.DagsterEvent) -> tuple[str, str]:
     if data.error is not None:
         trace = data.error.to_string()
     return message.strip(), trace
+
+
+def resource_failure_message(event: dg.DagsterEvent) -> tuple[str, str]:
+    """(the innermost error's own words, the stack trace) of a failed resource set-up."""
+    error = getattr(event.event_specific_data, "error", None)
+    if error is None:
+        return (event.message or "the run's resources could not be set up", "")
+    chain = [error]
+    while chain[-1].cause is not None:
+        chain.append(chain[-1].cause)
+    # A dg.Failure says it in a person's words; below it are the exceptions it explains.
+    inner = next((e for e in chain if e.cls_name == "Failure"), chain[-1])
+    message = inner.message.strip()
+    # "dagster._core.definitions.events.Failure: the build file ..." -> the sentence only.
+    message = message.split(": ", 1)[1] if re.match(r"^[\w.]+: ", message) else message
+    return message, error.to_string()
 
 
 class Progress:
@@ -124,8 +141,11 @@ class Progress:
                 self._say("      " + load_line(path[-1], facts.loads[path[-1]]))
             elif path == ["published", "marts_file"]:
                 self._enter(2)
-                facts.published = {k: _value(metadata, k) for k in ("path", "tables", "latest_drop")}
+                facts.published = {k: _value(metadata, k) for k in ("path", "tables", "latest_drop", "previous_file",
+                                                                    "previous_file_state")}
                 self._say(f"      {facts.published['tables']} tables -> {facts.published['path']}")
+                if facts.published.get("previous_file_state") in ("damaged", "held"):
+                    self._say(f"      the previous file: {facts.published['previous_file']}")
             elif path == ["published", "monday_report"]:
                 self._enter(3)
                 facts.report = {k: _value(metadata, k) for k in ("path", "figures", "bytes")}
@@ -142,6 +162,11 @@ class Progress:
         elif kind == dg.DagsterEventType.STEP_FAILURE:
             message, trace = failure_message(event)
             facts.failures.append((event.step_key or "", message, trace))
+        elif kind == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+            # The build file's lock is checked once, when the run sets up its resources:
+            # no step starts, so this is the run's only failure.
+            message, trace = resource_failure_message(event)
+            facts.failures.append(("(starting the run)", message, trace))
 
     def _dbt_progress(self) -> None:
         facts = self.facts
@@ -206,6 +231,8 @@ def summary_lines(facts: RunFacts, *, ok: bool, seconds: float, build_db: Path, 
                 lines.append(f"  check {'warned' if severity == 'WARN' else 'FAILED'}: {check} on {asset}")
     if facts.published:
         lines.append(f"  published:     {facts.published['tables']} marts to {facts.published['path']}")
+        if facts.published.get("previous_file_state") in ("damaged", "held"):
+            lines.append(f"                 the previous file: {facts.published['previous_file']}")
     else:
         lines.append("  published:     nothing (the published file is as it was)")
     if facts.report:

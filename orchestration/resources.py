@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
@@ -12,6 +18,85 @@ from orchestration.project import dbt_executable, dbt_project
 # Every asset that writes the build file is in this pool, whose limit is 1 (see
 # dagster.yaml): DuckDB allows one writer per file, so two writers would fail on its lock.
 WAREHOUSE_POOL = "funnelcast_warehouse"
+
+# How long an open waits for a lock to go away before failing.  Long enough for the
+# sensor's or `funnelcast drop list`'s read of the load log (milliseconds), far shorter
+# than dagster-duckdb's own backoff (about 100 s per step, 22 minutes over a run).
+LOCK_PATIENCE_SECONDS = 3.0
+
+
+class BuildFileLocked(Exception):
+    """Another process holds the build file's DuckDB lock."""
+
+
+def lock_holder(message: str) -> str:
+    """The process DuckDB names in its lock error, with its command line when it is ours to read."""
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", message)
+    if not found:
+        return "another process"
+    program, pid = found.groups()
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        command = " ".join(a.decode(errors="replace") for a in args if a)[:200]
+    except OSError:
+        command = program
+    return f"process {pid} ({command or program})"
+
+
+def locked_message(build_db: str, published_db: str | None, error: str) -> str:
+    return (
+        f"the build file {build_db} is locked by {lock_holder(error)}: a client (DBeaver, a notebook, the duckdb "
+        "CLI) has it open, and DuckDB lets no one write a file another process has open. Close that connection "
+        "(or stop the process) and run again; nothing was loaded or published by this run. "
+        + (f"Analysts and tools must open the published file {published_db} instead: it is replaced atomically and "
+           "never blocks a run." if published_db else "")
+    )
+
+
+def open_build_file(database: str, published_db: str | None = None, config: dict | None = None,
+                    patience: float = LOCK_PATIENCE_SECONDS) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the build file, or BuildFileLocked after `patience` seconds."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return duckdb.connect(database, read_only=False, config=config or {})
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise BuildFileLocked(locked_message(database, published_db, str(exc))) from exc
+            time.sleep(0.25)
+
+
+class WarehouseResource(DuckDBResource):
+    """The build file, failing fast when a reader holds it.
+
+    dagster-duckdb retries a locked file for about 100 s on every open; over the thirteen
+    loaders that is 22 minutes before a run fails.  This checks once when the run starts
+    (a resource is set up once per run by the in-process executor, for the CLI and for
+    runs the daemon launches alike) and fails the run with the holder's PID; an open later
+    in the run fails the same way, at once.
+    """
+
+    published_db: str | None = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        try:
+            open_build_file(self.database, self.published_db).close()
+        except BuildFileLocked as exc:
+            raise dg.Failure(description=str(exc)) from exc
+
+    @contextmanager
+    def get_connection(self):
+        try:
+            con = open_build_file(self.database, self.published_db, {"custom_user_agent": "dagster",
+                                                                     **self.connection_config})
+        except BuildFileLocked as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -26,7 +111,7 @@ class SettingsResource(dg.ConfigurableResource):
 def build_resources(settings: Settings) -> dict[str, object]:
     settings.build_db.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(database=str(settings.build_db)),
+        "duckdb": WarehouseResource(database=str(settings.build_db), published_db=str(settings.published_db)),
         "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
         "settings": SettingsResource(config_path=settings.config_file if settings.config_file != "defaults" else None),
     }

@@ -3,12 +3,15 @@
 What is loaded is what the build file's load log (raw.load_log) says, whichever run
 loaded it: a `funnelcast run`, a scheduled run or one from the UI.  The cursor holds
 the drops already requested and not yet in the load log, so a drop is requested
-once, even when its run fails (the next scheduled or manual run retries it).
+once, even when its run fails (the next scheduled or manual run retries it).  A
+retracted drop (ops.retracted_drops) is never new, and a retraction whose marts are
+not rebuilt yet requests one run.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +20,7 @@ import duckdb
 from ingest.config import load_settings
 from ingest.drops import find_drops
 from orchestration.jobs import weekly_refresh_job
+from orchestration.retract import needs_full_refresh, retracted
 
 IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                dg.DagsterRunStatus.STARTED]
@@ -26,10 +30,17 @@ class BuildFileBusy(Exception):
     """A refresh holds the build file's write lock."""
 
 
-def loaded_drops(build_db: Path) -> set[str]:
-    """Drops with at least one file in the load log; none when there is no build file yet."""
+@dataclass(frozen=True)
+class BuildFileState:
+    loaded: set[str] = field(default_factory=set)  # drops with at least one file in the load log
+    retracted: dict[str, dict] = field(default_factory=dict)  # ops.retracted_drops
+    pending_rebuild: list[str] = field(default_factory=list)  # retracted, marts not rebuilt without them yet
+
+
+def build_file_state(build_db: Path) -> BuildFileState:
+    """What the build file says was loaded and retracted; nothing when there is no build file yet."""
     if not Path(build_db).exists():
-        return set()
+        return BuildFileState()
     try:
         con = duckdb.connect(str(build_db), read_only=True)
     except duckdb.IOException as exc:  # another process is writing it
@@ -38,11 +49,15 @@ def loaded_drops(build_db: Path) -> set[str]:
         has_log = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'load_log'"
         ).fetchone()[0]
-        if not has_log:
-            return set()
-        return {r[0] for r in con.execute("SELECT DISTINCT drop_name FROM raw.load_log").fetchall()}
+        loaded = {r[0] for r in con.execute("SELECT DISTINCT drop_name FROM raw.load_log").fetchall()} if has_log else set()
+        return BuildFileState(loaded, retracted(con), needs_full_refresh(con))
     finally:
         con.close()
+
+
+def loaded_drops(build_db: Path) -> set[str]:
+    """Drops with at least one file in the load log; none when there is no build file yet."""
+    return build_file_state(build_db).loaded
 
 
 def parse_cursor(cursor: str | None) -> set[str]:
@@ -78,13 +93,24 @@ def new_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg
     if busy:
         return dg.SkipReason(f"refresh {busy[0].run_id} is in progress; it loads every new drop")
     try:
-        loaded = loaded_drops(settings.build_db)
+        state = build_file_state(settings.build_db)
     except BuildFileBusy:
         return dg.SkipReason(f"{settings.build_db} is being written (a `funnelcast run`?); trying again next tick")
-    landed = find_drops(settings.landing_dir)
+    loaded = state.loaded
+    # A retracted drop's folder may stay in the landing folder: it is not new.
+    landed = [d for d in find_drops(settings.landing_dir, settings.drop_name_pattern) if d not in state.retracted]
     requested = parse_cursor(context.cursor) - loaded
     new = drops_to_request(landed, loaded, requested)
     cursor = json.dumps({"requested": sorted(requested | set(new))})
+    if state.pending_rebuild and not new:
+        # A retraction changes the marts as much as a drop does: one run rebuilds them without it
+        # (the run key makes it one run per retraction, even if that run fails).
+        stamp = "+".join(f"{d}@{state.retracted[d]['retracted_at']:%Y%m%dT%H%M%S}" for d in state.pending_rebuild)
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=f"retracted:{stamp}",
+                                        tags={"funnelcast/retracted": ",".join(state.pending_rebuild)[:200]})],
+            cursor=cursor,
+        )
     if not new:
         return dg.SensorResult(skip_reason=dg.SkipReason(
             f"no new drop: {len(landed)} landed, {len(set(landed) & loaded)} loaded, "

@@ -11,7 +11,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ingest.config import load_settings
 from orchestration.project import DBT_PROJECT_DIR, REPO_ROOT, dbt_project
-from orchestration.resources import WAREHOUSE_POOL, SettingsResource
+from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
+from orchestration.retract import mark_rebuilt, needs_full_refresh
 
 # dbt folders that become Dagster groups (models/<folder>/...); seeds join staging.
 LAYER_GROUPS = ("staging", "intermediate", "marts")
@@ -51,9 +52,9 @@ def layer_of(fqn: list[str]) -> str:
     return "staging"
 
 
-def dbt_build_args(settings_vars: Mapping[str, Any]) -> list[str]:
+def dbt_build_args(settings_vars: Mapping[str, Any], full_refresh: bool = False) -> list[str]:
     """`dbt build` with the settings handed over as vars: the models never hard-code them."""
-    return ["build", "--vars", json.dumps(dict(settings_vars), sort_keys=True)]
+    return ["build", "--vars", json.dumps(dict(settings_vars), sort_keys=True), *(["--full-refresh"] if full_refresh else [])]
 
 
 @dbt_assets(
@@ -62,8 +63,19 @@ def dbt_build_args(settings_vars: Mapping[str, Any]) -> list[str]:
     dagster_dbt_translator=FunnelcastTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     pool=WAREHOUSE_POOL,
 )
-def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource,
+                          duckdb: WarehouseResource):
     current = settings.get()
     # profiles.yml reads the build file's path from this variable.
     os.environ["FUNNELCAST_BUILD_DB"] = str(current.build_db)
-    yield from dbt.cli(dbt_build_args(current.dbt_vars()), context=context).stream()
+    # Opening the build file first also fails fast, naming the process, when a client
+    # opened it since the loads; dbt's own error would not say who.
+    with duckdb.get_connection() as con:
+        retracted = needs_full_refresh(con)
+    if retracted:
+        context.log.info(f"full refresh: the marts are rebuilt without the retracted drop(s) {', '.join(retracted)}")
+    yield from dbt.cli(dbt_build_args(current.dbt_vars(), full_refresh=bool(retracted)), context=context).stream()
+    # Only a whole build that got this far (no error-severity test failed) leaves them out for good.
+    if retracted and not context.is_subset:
+        with duckdb.get_connection() as con:
+            mark_rebuilt(con, retracted, context.run_id)

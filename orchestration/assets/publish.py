@@ -72,6 +72,11 @@ def published_marts_file(
         publication = publish(con, target, context.run_id, docs=mart_docs(dbt_project().manifest_path))
         mismatched = _row_count_mismatches(con, target)
     context.log.info(f"published {len(publication.tables)} tables to {target}")
+    previous = publication.previous
+    if previous.state in ("damaged", "held"):
+        context.log.warning(f"the previous published file {target}: {previous.describe()}")
+    if publication.leftovers_removed:
+        context.log.info("removed what an interrupted publish left behind: " + ", ".join(publication.leftovers_removed))
     storage_tag = published_storage_tag(target)
     undocumented = _undocumented(target)
     yield dg.MaterializeResult(
@@ -81,6 +86,9 @@ def published_marts_file(
             "rows_per_table": dg.MetadataValue.json(publication.tables),
             "latest_drop": publication.drops[-1] if publication.drops else "none",
             "storage_version": storage_tag,
+            "previous_file": previous.describe(),
+            "previous_file_state": previous.state,
+            "leftovers_removed": ", ".join(publication.leftovers_removed) or "none",
         },
         check_results=[
             dg.AssetCheckResult(

@@ -10,6 +10,7 @@ from ingest.vocabularies import (
     VocabularyError, load_vocabularies, missing_stage_history, unknown_values, unknown_values_message,
 )
 from orchestration.resources import WAREHOUSE_POOL, SettingsResource
+from orchestration.retract import retracted
 
 # Per file in the load log: rows read = rows loaded + rows rejected, and the raw and
 # quarantine tables hold exactly those rows (raw holds rows_derived: more than the rows
@@ -57,7 +58,10 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
         current = settings.get()
         mapping = current.load_mapping()
         with duckdb.get_connection() as con:
-            result = load_kind(con, current.landing_dir, kind.name, current.reject_policy(), mapping)
+            # A retracted drop stays out until the user restores it (orchestration/retract.py).
+            skipped = retracted(con)
+            result = load_kind(con, current.landing_dir, kind.name, current.reject_policy(), mapping,
+                               skip_drops=frozenset(skipped))
             ever_loaded = con.execute("SELECT count(*) FROM raw.load_log WHERE kind = ?", [kind.name]).fetchone()[0]
             total = con.execute(f"SELECT count(*) FROM raw.{kind.name}").fetchone()[0]
             unreconciled = [r[0] for r in con.execute(RECONCILE_SQL.format(kind=kind.name), {"kind": kind.name}).fetchall()]
@@ -91,6 +95,7 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
                 "rows_quarantined": result.rows_rejected,
                 "rows_total": total,
                 "drops_loaded": ", ".join(sorted({f.drop for f in result.files if not f.skipped})) or "none",
+                "drops_retracted": ", ".join(d for d in skipped if (current.landing_dir / d).exists()) or "none",
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -144,20 +149,22 @@ def vocabularies(context: dg.AssetExecutionContext, duckdb: DuckDBResource, sett
     """
     current = settings.get()
     mapping = current.load_mapping()
-    unmatched = [f"{p.parent.name}/{p.name}" for p in unknown_files(current.landing_dir, mapping)]
-    if unmatched:
-        context.log.warning(
-            f"{len(unmatched)} file(s) match no kind of mapping {mapping.name} and were not loaded: " + ", ".join(unmatched)
-        )
     try:
         files = current.vocabulary_files()
         with duckdb.get_connection() as con:
             ensure_raw_schema(con)
+            skipped = set(retracted(con))
             counts = load_vocabularies(con, files)
             unknown = unknown_values(con)
             no_history = missing_stage_history(con)
     except VocabularyError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    unmatched = [f"{p.parent.name}/{p.name}" for p in unknown_files(current.landing_dir, mapping, current.drop_name_pattern)
+                 if p.parent.name not in skipped]
+    if unmatched:
+        context.log.warning(
+            f"{len(unmatched)} file(s) match no kind of mapping {mapping.name} and were not loaded: " + ", ".join(unmatched)
+        )
     if no_history:
         raise dg.Failure(
             description="no drop provides the stage history (a required kind): mapping "

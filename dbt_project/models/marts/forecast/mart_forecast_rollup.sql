@@ -6,6 +6,12 @@
     owner (deals without an owner or whose owner is not in the users file included).
     Every node has a row at every week end of every quarter in the spine, zeros
     included, so that week-over-week changes are always against the previous week.
+
+    A deal whose owner is not in the users file (or has no owner) does not stop the
+    forecast (the relationships test on its owner warns): it rolls up under the node
+    'unknown_owner' ("Unknown owner", directly under the company), each unknown owner
+    id a node below it, so the company row is still the sum of the rows under it and
+    the figures nobody can be held to are in plain sight.
 -#}
 
 with
@@ -77,7 +83,7 @@ owners as (
 ),
 
 -- Each owner's nodes: itself and its managers; an owner missing from the users file
--- is a node of its own, under the company root.
+-- is a node of its own, under the unknown-owner node.
 owner_nodes as (
 
     select
@@ -95,6 +101,24 @@ owner_nodes as (
     from owners
     where owners.owner_user_id not in (select user_id from hierarchy)
 
+    union all
+
+    select
+        owners.owner_user_id,
+        'unknown_owner' as node_user_id
+    from owners
+    where owners.owner_user_id not in (select user_id from hierarchy)
+
+),
+
+-- Deals without an owner, or whose owner is not in the users file.
+has_unknown_owner as (
+
+    select count(*) > 0 as found
+    from owner_weekly
+    where owner_user_id is null
+        or owner_user_id not in (select user_id from hierarchy)
+
 ),
 
 user_nodes as (
@@ -103,8 +127,11 @@ user_nodes as (
         owner_nodes.node_user_id,
         coalesce(hierarchy.user_name, owner_nodes.node_user_id) as node_name,
         hierarchy.user_title as node_title,
-        coalesce(hierarchy.manager_user_id, 'company') as parent_node_id,
-        coalesce(hierarchy.user_level, 0) + 1 as node_level,
+        case
+            when hierarchy.user_id is null then 'unknown_owner'
+            else coalesce(hierarchy.manager_user_id, 'company')
+        end as parent_node_id,
+        case when hierarchy.user_id is null then 2 else hierarchy.user_level + 1 end as node_level,
         coalesce(hierarchy.has_cycle, false) as has_cycle,
         coalesce(hierarchy.has_dangling_manager, false) as has_dangling_manager,
         hierarchy.user_id is not null as is_known_user
@@ -112,6 +139,7 @@ user_nodes as (
     left join hierarchy
         on hierarchy.user_id = owner_nodes.node_user_id
         and hierarchy.depth = 0
+    where owner_nodes.node_user_id <> 'unknown_owner'
 
 ),
 
@@ -129,6 +157,22 @@ nodes as (
         has_dangling_manager,
         is_known_user
     from user_nodes
+
+    union all
+
+    select
+        'unknown_owner' as node_id,
+        'unknown_owner' as node_type,
+        cast(null as {{ dbt.type_string() }}) as node_user_id,
+        'Unknown owner' as node_name,
+        'Deals whose owner is not in the users file, or empty' as node_title,
+        'company' as parent_node_id,
+        1 as node_level,
+        false as has_cycle,
+        false as has_dangling_manager,
+        false as is_known_user
+    from has_unknown_owner
+    where found
 
     union all
 
@@ -163,6 +207,23 @@ node_deals as (
     from owner_weekly
     inner join owner_nodes
         on owner_nodes.owner_user_id = owner_weekly.owner_user_id
+
+    union all
+
+    select
+        as_of_week_end,
+        fiscal_quarter,
+        'unknown_owner' as node_id,
+        closed_won,
+        open_commit,
+        open_best_case,
+        pipeline,
+        omitted,
+        open_deals,
+        won_deals,
+        derived_history_deals
+    from owner_weekly
+    where owner_user_id is null
 
     union all
 
@@ -223,6 +284,16 @@ node_targets as (
     from targets
     where targets.user_id not in (select user_id from hierarchy)
     group by targets.user_id, targets.fiscal_quarter
+
+    union all
+
+    select
+        'unknown_owner' as node_id,
+        targets.fiscal_quarter,
+        sum(targets.target_amount) as target
+    from targets
+    where targets.user_id not in (select user_id from hierarchy)
+    group by targets.fiscal_quarter
 
     union all
 
