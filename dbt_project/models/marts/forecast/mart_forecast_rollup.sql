@@ -14,6 +14,9 @@
     the figures nobody can be held to are in plain sight.
 -#}
 
+{#- The additive figures of one owner's deals, summed up every node of the tree. -#}
+{%- set owner_figures = ['closed_won', 'open_commit', 'open_best_case', 'pipeline', 'omitted', 'open_deals', 'won_deals', 'derived_history_deals'] -%}
+
 with
 
 quarter_weeks as (
@@ -36,14 +39,7 @@ owner_weekly as (
         as_of_week_end,
         fiscal_quarter,
         owner_user_id,
-        closed_won,
-        open_commit,
-        open_best_case,
-        pipeline,
-        omitted,
-        open_deals,
-        won_deals,
-        derived_history_deals
+        {{ owner_figures | join(',\n        ') }}
     from {{ ref('int_forecast_owner_weekly') }}
 
 ),
@@ -196,14 +192,9 @@ node_deals as (
         owner_weekly.as_of_week_end,
         owner_weekly.fiscal_quarter,
         owner_nodes.node_user_id as node_id,
-        owner_weekly.closed_won,
-        owner_weekly.open_commit,
-        owner_weekly.open_best_case,
-        owner_weekly.pipeline,
-        owner_weekly.omitted,
-        owner_weekly.open_deals,
-        owner_weekly.won_deals,
-        owner_weekly.derived_history_deals
+        {%- for column in owner_figures %}
+        owner_weekly.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from owner_weekly
     inner join owner_nodes
         on owner_nodes.owner_user_id = owner_weekly.owner_user_id
@@ -214,14 +205,7 @@ node_deals as (
         as_of_week_end,
         fiscal_quarter,
         'unknown_owner' as node_id,
-        closed_won,
-        open_commit,
-        open_best_case,
-        pipeline,
-        omitted,
-        open_deals,
-        won_deals,
-        derived_history_deals
+        {{ owner_figures | join(',\n        ') }}
     from owner_weekly
     where owner_user_id is null
 
@@ -231,14 +215,7 @@ node_deals as (
         as_of_week_end,
         fiscal_quarter,
         'company' as node_id,
-        closed_won,
-        open_commit,
-        open_best_case,
-        pipeline,
-        omitted,
-        open_deals,
-        won_deals,
-        derived_history_deals
+        {{ owner_figures | join(',\n        ') }}
     from owner_weekly
 
 ),
