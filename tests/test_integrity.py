@@ -257,8 +257,9 @@ def test_the_drop_name_pattern_is_a_setting_the_sensor_sees_too(tmp_path, monkey
         put(landing, drop, "users.csv", csv_bytes(USERS_HEADER, users_rows(2)))
     (tmp_path / "funnelcast.yaml").write_text("drop_name_pattern: 'week-\\d{2}'\n", encoding="utf-8")
     monkeypatch.setenv("FUNNELCAST_CONFIG", str(tmp_path / "funnelcast.yaml"))
-    # find_drops without a pattern (as the sensor calls it) uses the settings in force.
-    assert find_drops(landing) == ["week-07", "week-08"]
+    # The sensor and the loader are handed the setting (orchestration/sensors.py, RejectPolicy).
+    assert find_drops(landing, load_settings().drop_name_pattern) == ["week-07", "week-08"]
+    assert find_drops(landing) == ["2026-11-23"]  # the default pattern: a date
     result = load_kind(duckdb.connect(), landing, "users", load_settings().reject_policy())
     assert [f.drop for f in result.files] == ["week-07", "week-08"] and len(result.errors) == 1
     assert "2026-11-23/" in result.errors[0]
