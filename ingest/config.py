@@ -31,7 +31,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 @dataclass(frozen=True)
 class Benchmarks:
-    """DOMAIN.md section 2: healthy ranges, as fractions."""
+    """The healthy ranges of docs/domain.md, as fractions."""
 
     mql_to_srl_low: float = 0.20
     mql_to_srl_high: float = 0.40
@@ -60,7 +60,7 @@ class Settings:
     week_end_day: str = "sunday"
     reporting_currency: str = "USD"
     cohort_maturity_days: int = 90
-    # Weeks over which pipeline velocity and win rates are averaged (DOMAIN.md section 3).
+    # Weeks over which pipeline velocity and win rates are averaged (docs/domain.md: the qualified pipeline).
     pipeline_trailing_weeks: int = 13
     # Rows that break the contract: "quarantine" keeps them in raw.rejected_rows and
     # loads the rest; "fail" fails the whole file.  Above max_rejected_share of a

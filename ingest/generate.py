@@ -6,7 +6,7 @@ that exists at its date, each later weekly drop a DELTA (the records created or 
 that week, the week's new audit, activity, campaign-log, MQL, spend, rate and target rows,
 and a few deletions).  Drops are named after their Monday export date, ``YYYY-MM-DD``.
 
-The company it simulates sells software to businesses, with two motions (DOMAIN.md):
+The company it simulates sells software to businesses, with two motions (docs/domain.md):
 
 * hunting: marketing campaigns touch prospects, who become MQLs (an ``mql`` event and a
   lead); an SDR works the lead with calls and meetings; 20-40% of the leads convert into a

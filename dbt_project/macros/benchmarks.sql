@@ -1,5 +1,5 @@
 {#-
-    A rate against its benchmark band (DOMAIN.md section 2): below, within or above
+    A rate against its benchmark band (docs/domain.md: healthy ranges): below, within or above
     (a rate on a bound is within); null when the rate or the band is null.  A cohort
     that is still converting is `immature`, not below: its rate will still move, and
     an analyst must not read an unfinished cohort as a problem.  `is_mature` is null

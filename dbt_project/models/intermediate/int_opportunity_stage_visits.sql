@@ -2,7 +2,7 @@
     The stage history: the stage an opportunity was created in, then one visit each
     time the stage changes.  An audit row that sets the stage it already had (or a
     null stage) does not start a visit.  Time in stage comes from here, never from
-    the current record (DOMAIN.md section 3).
+    the current record (docs/domain.md: the qualified pipeline).
 -#}
 
 with

@@ -1,5 +1,5 @@
 {#-
-    The funnel, one row per entry (DOMAIN.md sections 1 and 5).  A lead is an entry
+    The funnel, one row per entry (docs/domain.md: the funnel; hunting and farming).  A lead is an entry
     (it enters at MQL); an opportunity that no lead was converted into is an entry too
     (it enters at SRL).  Milestone times are first times: a deal that skipped a stage
     still passed it, a deal that moved back keeps the time it first got there, and a
@@ -202,7 +202,7 @@ lead_entries as (
         leads.lead_id,
         opportunity_facts.opportunity_id,
         coalesce(opportunity_facts.account_id, leads.account_id) as account_id,
-        -- A lead is the hunting motion's module (DOMAIN.md section 5) until it turns
+        -- A lead is the hunting motion's module (docs/domain.md: hunting and farming) until it turns
         -- into a deal: then the deal's motion, so that win rates meet their benchmark.
         coalesce(opportunity_facts.motion, 'hunting') as motion,
         coalesce(leads.lead_source, opportunity_facts.lead_source) as lead_source,

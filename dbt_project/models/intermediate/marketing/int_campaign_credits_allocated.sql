@@ -1,5 +1,5 @@
 {#-
-    Who gets the credit for each funnel entry, under each attribution model (DOMAIN.md
+    Who gets the credit for each funnel entry, under each attribution model (docs/domain.md
     section 6): one row per entry per model per campaign credited, the entry's counts
     and amounts multiplied by the campaign's share.  Only counted touches (at or before
     the entry came into the funnel, int_campaign_touches_sequenced) are credited:

@@ -1,5 +1,5 @@
 {#-
-    Every campaign touch of a funnel entry (DOMAIN.md section 6), in order, with the
+    Every campaign touch of a funnel entry (docs/domain.md: marketing), in order, with the
     flags the attribution models read.  Three sources:
 
     * the campaign log: a campaign's activity on a lead that the lead responded to;

@@ -62,7 +62,7 @@ forecast_category_map as (
 
 ),
 
--- The qualified pipeline starts at the stage map's sql stage (DOMAIN.md section 1).
+-- The qualified pipeline starts at the stage map's sql stage (docs/domain.md: the funnel).
 qualified_stage as (
 
     select min(stage_order) as sql_stage_order

@@ -1,5 +1,5 @@
 {#-
-    How good each week's call was, once a quarter has closed (DOMAIN.md section 4):
+    How good each week's call was, once a quarter has closed (docs/domain.md: forecasting):
     every week's commit and best-case call per node against the closed won at the
     quarter's last week end.
 -#}

@@ -1,5 +1,5 @@
 {#-
-    The forecast rolled up through the management chain (DOMAIN.md section 4): each
+    The forecast rolled up through the management chain (docs/domain.md: forecasting): each
     node's figures are the sum over the reps of its subtree (dim_sales_hierarchy: the
     node itself and everyone reporting into it, any depth), so a manager's row is its
     direct reports' rows plus its own deals, and the company row is the sum over every

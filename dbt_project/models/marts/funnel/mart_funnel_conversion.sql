@@ -1,5 +1,5 @@
 {#-
-    Conversion through the funnel (DOMAIN.md section 3), both methods, labelled:
+    Conversion through the funnel (docs/domain.md: the qualified pipeline), both methods, labelled:
 
     - cohort: the entries that entered the funnel in the period (at their MQL, or at
       SRL for a deal with no lead), followed to everything that happened to them since;

@@ -1,5 +1,5 @@
 {#-
-    Hunting and farming side by side (DOMAIN.md section 5), per fiscal quarter.  The
+    Hunting and farming side by side (docs/domain.md: hunting and farming), per fiscal quarter.  The
     counts and win rates are mart_funnel_conversion's period-method rows for the
     quarter (all lead sources), so the two marts cannot disagree; the deal size and
     the sales cycle are added from fct_funnel's deals won in the quarter.

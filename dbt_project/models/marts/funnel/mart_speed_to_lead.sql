@@ -1,5 +1,5 @@
 {#-
-    Speed to lead (DOMAIN.md section 3): how long MQLs wait for the first real human
+    Speed to lead (docs/domain.md: the qualified pipeline): how long MQLs wait for the first real human
     touch (a held call or meeting logged against the lead, at or after its MQL time;
     int_funnel_milestones finds it).  Per week of the MQL and per SDR (the lead's
     assigned user), plus an `all` row per week; every week from the first MQL to the

@@ -1,5 +1,5 @@
 {#-
-    Which campaigns and channels bring pipeline that closes, at what cost (DOMAIN.md
+    Which campaigns and channels bring pipeline that closes, at what cost (docs/domain.md
     section 6): per attribution model, per fiscal quarter, per campaign and per
     channel, the credited funnel (int_campaign_credits_allocated: the cohort of entries
     that came into the funnel in the quarter) beside the spend of the quarter

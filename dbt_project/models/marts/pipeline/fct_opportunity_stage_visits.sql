@@ -1,5 +1,5 @@
 {#-
-    The stage history as a fact (DOMAIN.md section 3, time in stage): every visit of
+    The stage history as a fact (docs/domain.md: the qualified pipeline, time in stage): every visit of
     every opportunity to a stage, from int_opportunity_stage_visits, with how the visit
     ended.  A deal that moves back and forward again has a later visit to the same
     stage (visit_number 2, ...).

@@ -1,5 +1,5 @@
 {#-
-    The weekly pipeline movement (waterfall, DOMAIN.md section 4): per week end and
+    The weekly pipeline movement (waterfall, docs/domain.md: forecasting): per week end and
     owner, how the open pipeline closing in the week end's fiscal quarter went from
     the previous week end ("starting") to this one ("ending").
 

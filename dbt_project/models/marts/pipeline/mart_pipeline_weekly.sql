@@ -1,5 +1,5 @@
 {#-
-    The qualified pipeline's four V's per week end (DOMAIN.md section 3), per motion
+    The qualified pipeline's four V's per week end (docs/domain.md: the qualified pipeline), per motion
     and for both (`all`): volume and value of the open qualified deals at the week end;
     velocity and conversion over the trailing window of var pipeline_trailing_weeks
     week ends ending at it; each figure's change from the previous week end.

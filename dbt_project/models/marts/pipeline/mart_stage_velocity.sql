@@ -1,5 +1,5 @@
 {#-
-    Velocity per stage (DOMAIN.md section 3): of the visits to each open stage that
+    Velocity per stage (docs/domain.md: the qualified pipeline): of the visits to each open stage that
     began in a fiscal quarter, how long they lasted and how they ended.  Motion `all`
     is both motions together.  Percentiles are over completed visits (a visit still in
     progress has no duration yet); the shares are over every visit that began.

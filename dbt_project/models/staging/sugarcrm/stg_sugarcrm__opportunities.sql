@@ -1,7 +1,7 @@
 {#-
     Besides renaming and de-duplicating, two columns every mart needs in one agreed
     form: amount_reporting (the amount in the reporting currency) and motion
-    (hunting or farming, DOMAIN.md section 5).
+    (hunting or farming, docs/domain.md: hunting and farming).
 -#}
 
 with
