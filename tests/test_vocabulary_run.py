@@ -122,3 +122,64 @@ def test_a_mistake_in_the_mapping_settings_is_told_before_anything_runs(tmp_path
                           dagster_home=tmp_path / "home")
     assert proc.returncode == 2
     assert f"{mapping}: kinds.leads.columns.id: unknown key(s) colum" in proc.stderr
+
+
+# --------------------------------------------------------------------------- a broken drop, end to end
+
+
+def corrupt_gzip(text: str) -> bytes:
+    import gzip
+
+    data = bytearray(gzip.compress(text.encode("utf-8")))
+    data[len(data) // 2] ^= 0x01  # one flipped bit: `gzip -t` fails on it
+    return bytes(data)
+
+
+USERS = "id,user_name,first_name,last_name,reports_to_id\n" + "".join(f"nu{i},new{i},N{i},L{i},\n" for i in range(40))
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "content", "says"),
+    [
+        ("a flipped bit in a .csv.gz", "users.csv.gz", corrupt_gzip(USERS), ["users.csv.gz", "corrupt"]),
+        ("a quote left open", "users.csv", (USERS.replace("nu35,new35", 'nu35,"new35')).encode(), ["users.csv", "line 37"]),
+    ],
+)
+def test_an_unusable_file_fails_the_run_names_it_keeps_the_published_file_and_the_fixed_file_loads(
+        warehouse, case, name, content, says):
+    folder, landing, config, home = warehouse
+    published = folder / "warehouse" / "funnelcast.duckdb"
+    before = sha256(published)
+    drop = next_drop(landing)
+    (drop / name).write_bytes(content)
+    proc = run_funnelcast("run", config=config, dagster_home=home)
+    assert proc.returncode == 1, case
+    first = proc.stderr.lstrip().splitlines()[0:3]
+    assert all(s in "\n".join(first) for s in [drop.name, *says]), (case, first)
+    assert sha256(published) == before
+    # The documented remedy: an unusable file was never recorded as loaded, so a good copy replaces it.
+    (drop / name).unlink()
+    (drop / "users.csv").write_text(USERS, encoding="utf-8")
+    run_funnelcast("run", config=config, dagster_home=home, check=True)
+    import duckdb
+
+    with duckdb.connect(str(folder / "warehouse" / "build.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT rows_read, rows_loaded, rows_rejected FROM raw.load_log WHERE drop_name = ?",
+                           [drop.name]).fetchall() == [(40, 40, 0)]
+
+
+def test_a_drop_folder_with_a_name_that_does_not_sort_by_time_is_not_loaded_until_renamed(warehouse):
+    folder, landing, config, home = warehouse
+    published = folder / "warehouse" / "funnelcast.duckdb"
+    before = sha256(published)
+    (landing / "latest").mkdir()
+    (landing / "latest" / "users.csv").write_text(USERS, encoding="utf-8")
+    proc = run_funnelcast("run", config=config, dagster_home=home)
+    assert proc.returncode == 1 and "latest/" in proc.stderr and "drop name pattern" in proc.stderr
+    assert sha256(published) == before
+    # The remedy: a name that sorts by time.
+    renamed = next_drop(landing)
+    renamed.rmdir()
+    (landing / "latest").rename(renamed)
+    run_funnelcast("run", config=config, dagster_home=home, check=True)
+    assert sha256(published) != before
