@@ -1073,6 +1073,12 @@ def load_file(
         raise
 
 
+def kinds_provided(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The kinds some drop has provided a file of (even one with no rows): what "a required
+    kind no drop provides" is measured against."""
+    return {kind for (kind,) in con.execute("SELECT DISTINCT kind FROM raw.load_log").fetchall()}
+
+
 def _first_lines(exc: Exception, n: int = 3) -> str:
     return " / ".join(line.strip() for line in str(exc).splitlines()[:n] if line.strip())
 

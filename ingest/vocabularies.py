@@ -20,6 +20,7 @@ import duckdb
 from ingest.contract import (
     FORECAST_CATEGORIES, MILESTONES, MOTIONS, STAGE_HISTORY_KINDS, VOCABULARIES, VOCABULARY_BY_NAME,
 )
+from ingest.load import kinds_provided
 from ingest.mapping import PRESETS_DIR, Mapping
 
 SCHEMA = "vocabulary"
@@ -201,7 +202,9 @@ def unknown_values_message(unknown: list[UnknownValue], files: dict[str, Path]) 
 
 
 def missing_stage_history(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when neither stage-history kind has any row (a required kind no drop provides)."""
-    return all(
-        con.execute(f"SELECT count(*) FROM raw.{kind}").fetchone()[0] == 0 for kind in STAGE_HISTORY_KINDS
-    ) and con.execute("SELECT count(*) FROM raw.opportunities").fetchone()[0] > 0
+    """True when no drop has provided a file of either stage-history kind (a required kind).
+
+    A file with a header and no rows counts as provided: an export whose deals never
+    changed has an empty audit log, not a missing one.
+    """
+    return not set(STAGE_HISTORY_KINDS) & kinds_provided(con)

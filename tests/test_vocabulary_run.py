@@ -183,3 +183,21 @@ def test_a_drop_folder_with_a_name_that_does_not_sort_by_time_is_not_loaded_unti
     (landing / "latest").rename(renamed)
     run_funnelcast("run", config=config, dagster_home=home, check=True)
     assert sha256(published) != before
+
+
+def test_an_empty_audit_log_is_a_stage_history_a_missing_one_is_not(tmp_path):
+    import duckdb
+
+    from ingest.load import load_kind
+    from ingest.vocabularies import missing_stage_history
+
+    con = duckdb.connect()
+    drop = tmp_path / "landing" / "2026-01-05"
+    drop.mkdir(parents=True)
+    load_kind(con, tmp_path / "landing", "opportunities_audit")
+    assert missing_stage_history(con)
+    # A SugarCRM export whose deals never changed yet: the audit file has its header only.
+    (drop / "opportunities_audit.csv").write_text(
+        "id,parent_id,date_created,field_name,before_value_string,after_value_string\n", encoding="utf-8")
+    assert load_kind(con, tmp_path / "landing", "opportunities_audit").errors == []
+    assert not missing_stage_history(con)

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingest.contract import FILE_KINDS, STAGE_HISTORY_KINDS, VOCABULARIES, FileKind
 from ingest.drops import unknown_files
-from ingest.load import ensure_raw_schema, load_kind
+from ingest.load import ensure_raw_schema, kinds_provided, load_kind
 from ingest.vocabularies import (
     VocabularyError, load_vocabularies, missing_stage_history, unknown_values, unknown_values_message,
 )
@@ -62,7 +62,7 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
             skipped = retracted(con)
             result = load_kind(con, current.landing_dir, kind.name, current.reject_policy(), mapping,
                                skip_drops=frozenset(skipped))
-            ever_loaded = con.execute("SELECT count(*) FROM raw.load_log WHERE kind = ?", [kind.name]).fetchone()[0]
+            provided = kind.name in kinds_provided(con)
             total = con.execute(f"SELECT count(*) FROM raw.{kind.name}").fetchone()[0]
             unreconciled = [r[0] for r in con.execute(RECONCILE_SQL.format(kind=kind.name), {"kind": kind.name}).fetchall()]
             rejected = con.execute(
@@ -70,7 +70,7 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
                 "GROUP BY ALL ORDER BY 1",
                 {"kind": kind.name},
             ).fetchall()
-        if kind.required and not ever_loaded and not result.files:
+        if kind.required and not provided and not result.files:
             patterns = ", ".join(mapping.kinds[kind.name].patterns)
             raise dg.Failure(
                 description=f"no drop provides {kind.name}, a required kind: mapping {mapping.name} reads it from files "
