@@ -374,8 +374,26 @@ def raw_table(kind: str) -> str:
 # The dbt sources and the docs table are rendered from the contract so they cannot drift.
 
 
+def _source_table(schema: str, name: str, description: str, columns: list[tuple[str, str | None, str]]) -> list[str]:
+    """One dbt source table whose Dagster asset key is <schema>/<name>: (column, description, type)."""
+    lines = [
+        f"      - name: {name}",
+        f"        description: \"{description}\"",
+        "        meta:",
+        "          dagster:",
+        f"            asset_key: [\"{schema}\", \"{name}\"]",
+        "        columns:",
+    ]
+    for column, desc, dtype in columns:
+        lines.append(f"          - name: {column}")
+        if desc is not None:
+            lines.append(f"            description: \"{desc}\"")
+        lines.append(f"            data_type: {dtype.lower()}")
+    return lines
+
+
 def render_dbt_sources() -> str:
-    """The dbt sources YAML for every raw table, with Dagster asset keys raw/<kind>."""
+    """The dbt sources YAML for every raw table and vocabulary, with Dagster asset keys raw/<kind>, vocabulary/<name>."""
     lines = [
         "# Rendered from ingest/contract.py by `funnelcast contract --write`; do not edit by hand.",
         "version: 2",
@@ -387,22 +405,13 @@ def render_dbt_sources() -> str:
         "    tables:",
     ]
     for kind in FILE_KINDS:
-        lines += [
-            f"      - name: {kind.name}",
-            f"        description: \"{kind.description} ({'required' if kind.required else 'optional'} file)\"",
-            "        meta:",
-            "          dagster:",
-            f"            asset_key: [\"raw\", \"{kind.name}\"]",
-            "        columns:",
-        ]
-        for col in kind.columns:
-            desc = col.description.replace('"', "'")
-            lines.append(f"          - name: {col.name}")
-            lines.append(f"            description: \"{desc} ({col.type}{', required' if col.required else ''})\"")
-            lines.append(f"            data_type: {col.duckdb_type.lower()}")
-        for name, dtype in LINEAGE_COLUMNS.items():
-            lines.append(f"          - name: {name}")
-            lines.append(f"            data_type: {dtype.lower()}")
+        columns = [
+            (c.name, f"{c.description.replace(chr(34), chr(39))} ({c.type}{', required' if c.required else ''})",
+             c.duckdb_type)
+            for c in kind.columns
+        ] + [(name, None, dtype) for name, dtype in LINEAGE_COLUMNS.items()]
+        lines += _source_table("raw", kind.name,
+                               f"{kind.description} ({'required' if kind.required else 'optional'} file)", columns)
     lines += [
         "  - name: vocabulary",
         "    schema: vocabulary",
@@ -410,18 +419,8 @@ def render_dbt_sources() -> str:
         "    tables:",
     ]
     for vocab in VOCABULARIES:
-        lines += [
-            f"      - name: {vocab.name}",
-            f"        description: \"{vocab.description}\"",
-            "        meta:",
-            "          dagster:",
-            f"            asset_key: [\"vocabulary\", \"{vocab.name}\"]",
-            "        columns:",
-        ]
-        for col in vocab.columns:
-            lines.append(f"          - name: {col.name}")
-            lines.append(f"            description: \"{col.description}\"")
-            lines.append(f"            data_type: {col.duckdb_type.lower()}")
+        lines += _source_table("vocabulary", vocab.name, vocab.description,
+                               [(c.name, c.description, c.duckdb_type) for c in vocab.columns])
     return "\n".join(lines) + "\n"
 
 
