@@ -170,22 +170,26 @@ def test_a_parser_that_matches_no_value_names_the_mapping_key_the_file_and_the_c
     assert "'Closing Date'" in message and "2021-07-18/Deals_001.csv" in message and "matches none" in message
 
 
+# MQLs in one file, the deal won from each (if any) in another.
+LOOKUP_MAPPING = """\
+kinds:
+  leads:
+    files: [mqls.csv]
+    lookups: [{name: deal, files: [deals.csv], key: mql_id, on: mql_id}]
+    columns:
+      id: mql_id
+      date_entered: first_contact
+      date_modified: first_contact
+      status: {column: deal.mql_id, present: Converted, absent: New}
+      assigned_user_id: deal.sdr
+"""
+
+
 def test_a_lookup_joins_a_second_file_and_refuses_one_that_would_multiply_rows(tmp_path):
     landing = tmp_path / "landing"
     write(landing / "2021-07-18", "mqls.csv", "mql_id,first_contact\nm1,2021-01-05\nm2,2021-01-06\n")
     write(landing / "2021-07-18", "deals.csv", "mql_id,sdr\nm2,s1\n")
-    path = mapping_file(tmp_path, """\
-        kinds:
-          leads:
-            files: [mqls.csv]
-            lookups: [{name: deal, files: [deals.csv], key: mql_id, on: mql_id}]
-            columns:
-              id: mql_id
-              date_entered: first_contact
-              date_modified: first_contact
-              status: {column: deal.mql_id, present: Converted, absent: New}
-              assigned_user_id: deal.sdr
-        """)
+    path = mapping_file(tmp_path, LOOKUP_MAPPING)
     con = duckdb.connect()
     assert load(con, landing, "leads", load_mapping(path)).errors == []
     assert con.execute("SELECT id, status, assigned_user_id FROM raw.leads ORDER BY id").fetchall() == [
@@ -236,18 +240,7 @@ def test_the_presets_parse_and_name_their_vocabularies():
 def test_a_drop_without_the_lookup_file_reads_its_columns_as_empty(tmp_path):
     landing = tmp_path / "landing"
     write(landing / "2021-07-18", "mqls.csv", "mql_id,first_contact\nm1,2021-01-05\n")
-    path = mapping_file(tmp_path, """\
-        kinds:
-          leads:
-            files: [mqls.csv]
-            lookups: [{name: deal, files: [deals.csv], key: mql_id, on: mql_id}]
-            columns:
-              id: mql_id
-              date_entered: first_contact
-              date_modified: first_contact
-              status: {column: deal.mql_id, present: Converted, absent: New}
-              assigned_user_id: deal.sdr
-        """)
+    path = mapping_file(tmp_path, LOOKUP_MAPPING)
     con = duckdb.connect()
     assert load(con, landing, "leads", load_mapping(path)).errors == []
     assert con.execute("SELECT id, status, assigned_user_id FROM raw.leads").fetchall() == [("m1", "New", None)]
