@@ -47,3 +47,36 @@
         false
     )
 {%- endmacro %}
+
+{#-
+    The lineage columns every staging model carries from the loader's bookkeeping:
+    which drop, file and line a row came from, and whether its drop is a full snapshot.
+-#}
+{% macro source_lineage_columns() -%}
+        _drop as source_drop,
+        _snapshot as source_snapshot,
+        _file as source_file,
+        _line as source_line
+{%- endmacro %}
+
+{#-
+    The version of each record in force (version_rank above), leaving out a record a
+    later full snapshot no longer holds and, when the kind has a deleted flag, a record
+    whose version in force is deleted (a deletion is a version: the latest one decides).
+    `relation` is a CTE with the lineage columns (source_lineage_columns).
+-#}
+{% macro latest_versions(relation, key_columns, version_column=none, deleted_column=none) -%}
+    select *
+    from (
+        select
+            {{ relation }}.*,
+            {{ version_rank(key_columns, version_column) }} as version_rank,
+            {{ dropped_by_later_snapshot(key_columns) }} as is_dropped_by_snapshot
+        from {{ relation }}
+    ) as versions
+    where version_rank = 1
+        and not is_dropped_by_snapshot
+        {%- if deleted_column is not none %}
+        and not {{ deleted_column }}
+        {%- endif %}
+{%- endmacro %}

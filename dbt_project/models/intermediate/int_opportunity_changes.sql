@@ -4,13 +4,20 @@
     when the field never changed; it is added as change_seq 0 at created_at, so
     that "the value as of time T" is always the latest row with changed_at <= T.
 
-    An export without an audit log has a state history instead (opportunity_history:
-    the values in force from a moment on).  Its states become changes: each value that
-    differs from the one before it, the first state being the value at creation.  Per
-    opportunity and field the audit log wins where it has rows, so an export with both
-    (Salesforce's field history and stage history) counts each change once.
+    An export without an audit log has a state history instead
+    (int_opportunity_history_states, where the audit log wins per opportunity and
+    field).  Its states become changes: each value that differs from the one before
+    it, the first state being the value at creation.
 -#}
-{%- set tracked_fields = ['sales_stage', 'amount', 'date_closed', 'commit_stage', 'assigned_user_id', 'probability'] -%}
+{#- The tracked fields (audit log names), and the staging column holding each one's current value. -#}
+{%- set tracked_fields = {
+    'sales_stage': 'sales_stage',
+    'amount': 'amount',
+    'date_closed': 'close_date',
+    'commit_stage': 'commit_stage',
+    'assigned_user_id': 'owner_user_id',
+    'probability': 'probability',
+} -%}
 
 with
 
@@ -32,6 +39,12 @@ history as (
 
 ),
 
+history_states as (
+
+    select * from {{ ref('int_opportunity_history_states') }}
+
+),
+
 -- Changes of the tracked fields of opportunities that exist (not deleted).
 audit_logged as (
 
@@ -50,55 +63,7 @@ audit_logged as (
     from audit
     inner join opportunities
         on opportunities.opportunity_id = audit.opportunity_id
-    where audit.field_name in ('{{ tracked_fields | join("', '") }}')
-
-),
-
--- The state history, one row per field a state records (an empty field says nothing).
-{%- set history_columns = {
-    'sales_stage': 'sales_stage',
-    'amount': 'amount',
-    'date_closed': 'close_date',
-    'commit_stage': 'commit_stage',
-    'probability': 'probability',
-} %}
-history_values as (
-
-    {% for field, column in history_columns.items() %}
-    select
-        history.opportunity_id,
-        '{{ field }}' as field_name,
-        history.changed_at,
-        cast(history.{{ column }} as {{ dbt.type_string() }}) as field_value,
-        history.source_drop,
-        history.source_file,
-        history.source_line,
-        history.history_id
-    from history
-    inner join opportunities
-        on opportunities.opportunity_id = history.opportunity_id
-    where history.{{ column }} is not null
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
-
-),
-
--- The audit log wins per opportunity and field: the states count only for a field
--- the audit log has no change of.
-history_sequenced as (
-
-    select
-        history_values.*,
-        lag(field_value) over (
-            partition by opportunity_id, field_name
-            order by changed_at, source_drop, source_file, source_line, history_id
-        ) as previous_value
-    from history_values
-    where not exists (
-        select 1 from audit_logged
-        where audit_logged.opportunity_id = history_values.opportunity_id
-            and audit_logged.field_name = history_values.field_name
-    )
+    where audit.field_name in ('{{ tracked_fields.keys() | join("', '") }}')
 
 ),
 
@@ -107,24 +72,24 @@ history_sequenced as (
 history_logged as (
 
     select
-        history_sequenced.opportunity_id,
-        history_sequenced.field_name,
-        history_sequenced.changed_at,
-        history_sequenced.previous_value as value_before,
-        history_sequenced.field_value as value_after,
-        history_sequenced.source_drop,
-        history_sequenced.source_file,
-        history_sequenced.source_line,
-        history_sequenced.history_id as source_id,
+        history_states.opportunity_id,
+        history_states.field_name,
+        history_states.changed_at,
+        history_states.previous_value as value_before,
+        history_states.field_value as value_after,
+        history_states.source_drop,
+        history_states.source_file,
+        history_states.source_line,
+        history_states.history_id as source_id,
         'derived' as history_source
-    from history_sequenced
-    where history_sequenced.previous_value is not null
-        and history_sequenced.previous_value <> history_sequenced.field_value
+    from history_states
+    where history_states.previous_value is not null
+        and history_states.previous_value <> history_states.field_value
 
 ),
 
 -- Every logged change, in order.  Equal timestamps keep the order they were exported in.
-audit_changes as (
+logged_changes as (
 
     select
         logged.opportunity_id,
@@ -167,20 +132,12 @@ history_sources as (
 -- The current value of every tracked field, as text like the audit log's values.
 current_values as (
 
-    {%- set current_columns = {
-        'sales_stage': 'sales_stage',
-        'amount': 'amount',
-        'date_closed': 'close_date',
-        'commit_stage': 'commit_stage',
-        'assigned_user_id': 'owner_user_id',
-        'probability': 'probability',
-    } %}
-    {% for field in tracked_fields %}
+    {% for field, column in tracked_fields.items() %}
     select
         opportunity_id,
         created_at,
         '{{ field }}' as field_name,
-        cast({{ current_columns[field] }} as {{ dbt.type_string() }}) as current_value
+        cast({{ column }} as {{ dbt.type_string() }}) as current_value
     from opportunities
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -203,29 +160,15 @@ creation as (
         true as is_creation
 
     from current_values
-    left join audit_changes as first_change
+    left join logged_changes as first_change
         on first_change.opportunity_id = current_values.opportunity_id
         and first_change.field_name = current_values.field_name
         and first_change.change_seq = 1
     -- A field the history records but never changed: its one state is the value at creation.
-    left join history_sequenced as first_state
+    left join history_states as first_state
         on first_state.opportunity_id = current_values.opportunity_id
         and first_state.field_name = current_values.field_name
         and first_state.previous_value is null
-
-),
-
-changes as (
-
-    select
-        opportunity_id,
-        field_name,
-        changed_at,
-        value_before,
-        value_after,
-        change_seq,
-        false as is_creation
-    from audit_changes
 
 ),
 
@@ -233,7 +176,8 @@ unioned as (
 
     select * from creation
     union all
-    select * from changes
+    select opportunity_id, field_name, changed_at, value_before, value_after, change_seq, false as is_creation
+    from logged_changes
 
 )
 

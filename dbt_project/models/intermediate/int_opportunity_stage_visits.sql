@@ -2,7 +2,9 @@
     The stage history: the stage an opportunity was created in, then one visit each
     time the stage changes.  An audit row that sets the stage it already had (or a
     null stage) does not start a visit.  Time in stage comes from here, never from
-    the current record (docs/domain.md: the qualified pipeline).
+    the current record (docs/domain.md: the qualified pipeline).  Each visit carries
+    its stage's properties from the stage map, reached_sql among them (the funnel's SQL
+    milestone, defined once in stg_vocabulary__stage_map).
 -#}
 
 with
@@ -47,7 +49,8 @@ visit_starts as (
         stage_map.stage_order,
         stage_map.milestone,
         stage_map.is_closed,
-        stage_map.is_won
+        stage_map.is_won,
+        stage_map.reached_sql
 
     from with_prior
     left join stage_map
@@ -66,6 +69,7 @@ visits as (
         milestone,
         is_closed,
         is_won,
+        reached_sql,
         history_source,
         row_number() over (partition by opportunity_id order by change_seq) as visit_seq,
         row_number() over (partition by opportunity_id, stage order by change_seq) as visit_number,
@@ -87,6 +91,7 @@ select
     milestone,
     is_closed,
     is_won,
+    reached_sql,
     visit_number,
     entered_at,
     exited_at,

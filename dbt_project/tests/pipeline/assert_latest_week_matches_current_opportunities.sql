@@ -19,7 +19,7 @@ opportunities as (
         opportunities.amount_reporting,
         opportunities.close_date,
         opportunities.owner_user_id
-    from {{ ref('stg_sugarcrm__opportunities') }} as opportunities
+    from {{ ref('int_opportunities') }} as opportunities
     left join {{ ref('stg_vocabulary__stage_map') }} as stage_map
         on stage_map.crm_stage = opportunities.sales_stage
     where not coalesce(stage_map.is_closed, false)

@@ -16,9 +16,9 @@ spend as (
 
 ),
 
-currency_rates as (
+currency_rate_periods as (
 
-    select * from {{ ref('stg_reference__currency_rates') }}
+    select * from {{ ref('int_currency_rate_periods') }}
 
 ),
 
@@ -28,54 +28,21 @@ campaigns as (
 
 ),
 
--- The record key has three columns that may be empty: number the rows once, so that
--- the rate lookup joins back on one non-null key.
-numbered as (
-
-    select
-        row_number() over (
-            order by period_start_date, campaign_id, channel, currency_id, source_drop, source_file, source_line
-        ) as spend_row,
-        spend.*
-    from spend
-
-),
-
-rates_at_period as (
-
-    select
-        numbered.spend_row,
-        currency_rates.rate,
-        row_number() over (
-            partition by numbered.spend_row
-            order by currency_rates.valid_from desc
-        ) as rate_rank
-    from numbered
-    inner join currency_rates
-        on currency_rates.currency_id = numbered.currency_id
-        and currency_rates.valid_from <= numbered.period_start_date
-
-),
-
 converted as (
 
     select
-        numbered.*,
+        spend.*,
         campaigns.campaign_type as campaign_channel,
-        case
-            when numbered.currency_id is null
-                or numbered.currency_id = upper('{{ var("reporting_currency") }}')
-                then 'reporting_currency'
-            when rates_at_period.rate is not null then 'currency_rate'
-            else 'no_rate'
-        end as spend_conversion,
-        rates_at_period.rate
-    from numbered
-    left join rates_at_period
-        on rates_at_period.spend_row = numbered.spend_row
-        and rates_at_period.rate_rank = 1
+        {{ currency_conversion('spend.currency_id', 'currency_rate_periods.rate') }} as spend_conversion,
+        currency_rate_periods.rate
+    from spend
+    left join currency_rate_periods
+        on currency_rate_periods.currency_id = spend.currency_id
+        and currency_rate_periods.valid_from <= spend.period_start_date
+        and (currency_rate_periods.valid_to is null
+            or spend.period_start_date < currency_rate_periods.valid_to)
     left join campaigns
-        on campaigns.campaign_id = numbered.campaign_id
+        on campaigns.campaign_id = spend.campaign_id
 
 )
 
@@ -88,10 +55,7 @@ select
     spend,
     spend_conversion,
     case when spend_conversion = 'currency_rate' then rate end as rate,
-    case
-        when spend_conversion = 'reporting_currency' then cast(spend as decimal(38, 12))
-        when spend_conversion = 'currency_rate' then cast(spend * rate as decimal(38, 12))
-    end as spend_reporting,
+    {{ at_reporting_rate('spend', reporting_rate('currency_id', 'rate')) }} as spend_reporting,
     {{ fiscal_quarter_label('period_start_date') }} as fiscal_quarter,
     {{ fiscal_quarter_start('period_start_date') }} as fiscal_quarter_start,
     {{ fiscal_quarter_end('period_start_date') }} as fiscal_quarter_end,

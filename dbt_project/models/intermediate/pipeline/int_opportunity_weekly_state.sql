@@ -5,48 +5,26 @@
     and the forecast marts both read it.
 
     "As of week end W" means at the end of day W (UTC): the latest change made before
-    W + 1 day 00:00.  The stage is the stage history's visit in force
-    (int_opportunity_stage_visits: time in stage and the weekly state agree);
-    the other fields are int_opportunity_changes' latest value.  The spine ends at the
-    week end of the latest thing the opportunity exports recorded (int_pipeline_as_of),
-    so the latest week end shows the state the current records show.
+    W + 1 day 00:00, i.e. the interval of int_opportunity_states in force then.  The
+    spine ends at the week end of the latest thing the opportunity exports recorded
+    (int_pipeline_as_of), so the latest week end shows the state the current records show.
 
-    Set-based: the changes become intervals of constant state (one row per
-    opportunity per instant something changed), and each interval is joined to the
-    week ends it spans.  Only open intervals span several week ends; a closed one
-    gives at most the week it closed in, so the spine grows with open pipeline, not
-    with history x opportunities.
+    Set-based: each interval of constant state is joined to the week ends it spans.
+    Only open intervals span several week ends; a closed one gives at most the week it
+    closed in, so the spine grows with open pipeline, not with history x opportunities.
 -#}
-{%- set as_of_fields = {
-    'amount': 'amount',
-    'date_closed': 'close_date',
-    'commit_stage': 'commit_stage',
-    'assigned_user_id': 'owner_user_id',
-} -%}
 
 with
 
 opportunities as (
 
-    select * from {{ ref('stg_sugarcrm__opportunities') }}
+    select * from {{ ref('int_opportunities') }}
 
 ),
 
-changes as (
+states as (
 
-    select * from {{ ref('int_opportunity_changes') }}
-
-),
-
-stage_visits as (
-
-    select * from {{ ref('int_opportunity_stage_visits') }}
-
-),
-
-history_sources as (
-
-    select distinct opportunity_id, history_source from changes
+    select * from {{ ref('int_opportunity_states') }}
 
 ),
 
@@ -59,15 +37,6 @@ stage_map as (
 forecast_category_map as (
 
     select * from {{ ref('stg_vocabulary__forecast_category_map') }}
-
-),
-
--- The qualified pipeline starts at the stage map's sql stage (docs/domain.md: the funnel).
-qualified_stage as (
-
-    select min(stage_order) as sql_stage_order
-    from stage_map
-    where milestone = 'sql'
 
 ),
 
@@ -91,155 +60,38 @@ week_offsets as (
 
 ),
 
--- The opportunity's conversion to the reporting currency, from its current record:
--- applied to every earlier amount, so that an unchanged deal keeps its value from
--- week to week and the latest week shows staging's amount_reporting exactly.
-conversion as (
-
-    select
-        opportunity_id,
-        created_at,
-        motion,
-        amount as current_amount,
-        amount_reporting as current_amount_reporting,
-        case
-            when amount_conversion = 'reporting_currency' then 1.0
-            when amount_reporting is not null and amount <> 0 then cast(amount_reporting as double) / cast(amount as double)
-        end as reporting_rate
-    from opportunities
-
-),
-
--- Every change the state is made of, one row each: the tracked fields' changes and
--- the starts of the stage history's visits.
-events as (
-
-    select
-        opportunity_id,
-        changed_at,
-        field_name,
-        change_seq,
-        value_after,
-        cast(null as {{ dbt.type_string() }}) as stage,
-        false as qualifies
-    from changes
-    where field_name in ('{{ as_of_fields.keys() | join("', '") }}')
-
-    union all
-
-    select
-        opportunity_id,
-        entered_at as changed_at,
-        'sales_stage' as field_name,
-        visit_seq as change_seq,
-        cast(null as {{ dbt.type_string() }}) as value_after,
-        stage_visits.stage,
-        -- The qualified pipeline starts at the sql stage or a later open one, or won (a
-        -- lost stage is not "beyond" SQL): the rule of the funnel's SQL milestone.
-        coalesce(
-            stage_visits.is_won
-            or (not stage_visits.is_closed and stage_visits.stage_order >= qualified_stage.sql_stage_order),
-            false
-        ) as qualifies
-    from stage_visits
-    cross join qualified_stage
-
-),
-
--- Each field's latest value at each change, in one pass over the changes in time
--- order (one field's changes in the same second: in the log's order).  Staging turns
--- empty text into null, so '' can stand for "set to empty" while nulls mean "not
--- this field": ignore nulls then carries each field's value forward, emptied or not.
-filled as (
-
-    select
-        opportunity_id,
-        changed_at,
-        lead(changed_at) over state_order as next_changed_at,
-        last_value(stage ignore nulls) over running_state_order as stage,
-        last_value(case when stage is not null then changed_at end ignore nulls)
-            over running_state_order as stage_entered_at,
-        {%- for field in as_of_fields %}
-        nullif(
-            last_value(case when field_name = '{{ field }}' then coalesce(value_after, '') end ignore nulls)
-                over running_state_order,
-            ''
-        ) as {{ as_of_fields[field] }}_text,
-        {%- endfor %}
-        last_value(case when field_name = 'date_closed' then changed_at end ignore nulls)
-            over running_state_order as close_date_set_at,
-        min(case when qualifies then changed_at end) over running_state_order as qualified_at
-    from events
-    window
-        state_order as (partition by opportunity_id order by changed_at, change_seq),
-        running_state_order as (
-            partition by opportunity_id order by changed_at, change_seq
-            rows between unbounded preceding and current row
-        )
-
-),
-
--- One row per opportunity per instant anything changed: the state from then until
--- the next instant (the last change of each instant holds every change made in it).
-states as (
-
-    select
-        opportunity_id,
-        changed_at as valid_from,
-        next_changed_at as valid_to,
-        stage,
-        stage_entered_at,
-        {%- for field in as_of_fields.values() %}
-        {{ field }}_text,
-        {%- endfor %}
-        close_date_set_at,
-        qualified_at,
-        {{ week_end('cast(changed_at as date)') }} as first_week_end,
-        cast({{ dbt.dateadd('day', -7, week_end('cast(next_changed_at as date)')) }} as date) as week_end_before_next
-    from filled
-    where next_changed_at is null
-        or next_changed_at > changed_at
-
-),
-
 -- The intervals, with the stage in force and the week ends each one spans: from the
 -- week end on or after it starts to the last week end before the day it ends.
 intervals as (
 
     select
-        states.opportunity_id,
-        states.valid_from,
-        states.valid_to,
-        conversion.created_at,
-        conversion.motion,
-        conversion.current_amount,
-        conversion.current_amount_reporting,
-        conversion.reporting_rate,
-        states.stage,
+        states.*,
+        opportunities.created_at,
+        opportunities.motion,
+        opportunities.amount as current_amount,
+        opportunities.amount_reporting as current_amount_reporting,
+        opportunities.reporting_rate,
+        opportunities.history_source,
         stage_map.stage_order,
         stage_map.milestone,
         coalesce(stage_map.is_closed, false) as is_closed,
         coalesce(stage_map.is_won, false) as is_won,
-        states.stage_entered_at,
-        {%- for field in as_of_fields.values() %}
-        states.{{ field }}_text,
-        {%- endfor %}
-        states.close_date_set_at,
-        states.qualified_at,
-        states.first_week_end,
-        coalesce(states.week_end_before_next, spine_end.last_week_end) as last_week_end
+        coalesce(stage_map.reached_sql, false) as reached_sql,
+        {{ week_end('cast(states.valid_from as date)') }} as first_week_end,
+        coalesce(
+            cast({{ dbt.dateadd('day', -7, week_end('cast(states.valid_to as date)')) }} as date),
+            spine_end.last_week_end
+        ) as last_week_end
 
     from states
-    inner join conversion
-        on conversion.opportunity_id = states.opportunity_id
+    inner join opportunities
+        on opportunities.opportunity_id = states.opportunity_id
     left join stage_map
         on stage_map.crm_stage = states.stage
     cross join spine_end
     -- A change logged before the opportunity's creation (reported by the test
     -- assert_audit_changes_not_before_creation) does not make it exist earlier.
-    where states.valid_from >= conversion.created_at
-        -- Only intervals that span a week end become rows.
-        and (states.week_end_before_next is null or states.first_week_end <= states.week_end_before_next)
+    where states.valid_from >= opportunities.created_at
 
 ),
 
@@ -281,66 +133,46 @@ weekly as (
 typed as (
 
     select
-        weekly.week_end,
-        weekly.opportunity_id,
-        weekly.owner_user_id_text as owner_user_id,
-        weekly.motion,
-        weekly.stage,
-        weekly.stage_order,
-        weekly.milestone,
-        weekly.stage_entered_at,
-        not weekly.is_closed as is_open,
-        weekly.is_won,
-        weekly.is_closed,
-        coalesce(
-            not weekly.is_closed and weekly.stage_order >= qualified_stage.sql_stage_order,
-            false
-        ) as is_qualified,
-        weekly.qualified_at,
-        weekly.created_at,
+        weekly.*,
         {{ dbt.safe_cast('weekly.amount_text', dbt.type_numeric()) }} as amount,
-        weekly.current_amount,
-        weekly.current_amount_reporting,
-        weekly.reporting_rate,
-        {{ dbt.safe_cast('weekly.close_date_text', 'date') }} as close_date,
-        weekly.close_date_set_at,
-        weekly.commit_stage_text as commit_stage
-
+        {{ dbt.safe_cast('weekly.close_date_text', 'date') }} as close_date
     from weekly
-    cross join qualified_stage
 
 )
 
 select
     typed.week_end,
     typed.opportunity_id,
-    typed.owner_user_id,
+    typed.owner_user_id_text as owner_user_id,
     typed.motion,
     typed.stage,
     typed.stage_order,
     typed.milestone,
     typed.stage_entered_at,
-    typed.is_open,
-    typed.is_qualified,
+    not typed.is_closed as is_open,
+    -- In the qualified pipeline this week: reached SQL (the stage map's rule) and still
+    -- open.  Won deals reached SQL too, but a closed deal is no longer pipeline.
+    typed.reached_sql and not typed.is_closed as is_qualified,
     typed.is_closed and typed.is_won as is_won_this_week,
     typed.is_closed and not typed.is_won as is_lost_this_week,
     typed.created_at,
     typed.qualified_at,
+    -- An earlier amount converts at the rate the current one stands at, so that an
+    -- unchanged deal keeps its value from week to week and the latest week shows
+    -- int_opportunities' amount_reporting exactly.
     cast(
         case
             when typed.amount = typed.current_amount then typed.current_amount_reporting
-            else typed.amount * typed.reporting_rate
+            else {{ at_reporting_rate('typed.amount', 'typed.reporting_rate') }}
         end as {{ dbt.type_numeric() }}
     ) as amount_reporting,
     typed.close_date,
     {{ fiscal_quarter_label('typed.close_date') }} as close_fiscal_quarter,
     typed.close_date_set_at,
-    typed.commit_stage,
+    typed.commit_stage_text as commit_stage,
     forecast_category_map.forecast_category,
-    history_sources.history_source
+    typed.history_source
 
 from typed
 left join forecast_category_map
-    on forecast_category_map.crm_value = typed.commit_stage
-inner join history_sources
-    on history_sources.opportunity_id = typed.opportunity_id
+    on forecast_category_map.crm_value = typed.commit_stage_text

@@ -15,7 +15,7 @@ stage_visits as (
 
 opportunities as (
 
-    select opportunity_id, motion from {{ ref('stg_sugarcrm__opportunities') }}
+    select opportunity_id, motion from {{ ref('int_opportunities') }}
 
 ),
 

@@ -17,23 +17,16 @@ renamed as (
         activity_date as activity_at,
         {{ clean_text('related_type') }} as related_type,
         {{ clean_text('related_id') }} as related_id,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
     -- No version column: the latest drop wins.
-    select
-        renamed.*,
-        {{ version_rank(['campaign_log_id']) }} as version_rank,
-        {{ dropped_by_later_snapshot(['campaign_log_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['campaign_log_id']) }}
 
 )
 
@@ -50,6 +43,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

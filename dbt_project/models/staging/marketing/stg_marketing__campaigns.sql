@@ -19,22 +19,15 @@ renamed as (
         actual_cost,
         upper({{ clean_text('currency_id') }}) as currency_id,
         date_modified as modified_at,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
-    select
-        renamed.*,
-        {{ version_rank(['campaign_id'], 'modified_at') }} as version_rank,
-        {{ dropped_by_later_snapshot(['campaign_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['campaign_id'], 'modified_at') }}
 
 )
 
@@ -53,6 +46,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

@@ -14,24 +14,17 @@ renamed as (
         {{ clean_text('campaign_id') }} as campaign_id,
         {{ clean_text('channel') }} as channel,
         upper({{ clean_text('currency_id') }}) as currency_id,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
     -- Key: period, campaign, channel, currency (any of the last three may be empty);
     -- no version column: the latest drop wins.
-    select
-        renamed.*,
-        {{ version_rank(['period_start_date', 'campaign_id', 'channel', 'currency_id']) }} as version_rank,
-        {{ dropped_by_later_snapshot(['period_start_date', 'campaign_id', 'channel', 'currency_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['period_start_date', 'campaign_id', 'channel', 'currency_id']) }}
 
 )
 
@@ -45,6 +38,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

@@ -14,24 +14,17 @@ renamed as (
         event_at,
         score,
         {{ clean_text('campaign_id') }} as campaign_id,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
     -- The record key is the whole event (lead, type, time); no version column:
     -- an event exported again in a later drop replaces the earlier copy.
-    select
-        renamed.*,
-        {{ version_rank(['lead_id', 'event_type', 'event_at']) }} as version_rank,
-        {{ dropped_by_later_snapshot(['lead_id', 'event_type', 'event_at']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['lead_id', 'event_type', 'event_at']) }}
 
 )
 
@@ -45,6 +38,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

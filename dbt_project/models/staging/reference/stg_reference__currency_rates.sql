@@ -12,23 +12,16 @@ renamed as (
         upper({{ clean_text('currency_id') }}) as currency_id,
         {{ adapter.quote('date') }} as valid_from,
         rate,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
     -- No version column: a rate exported again in a later drop replaces the earlier one.
-    select
-        renamed.*,
-        {{ version_rank(['currency_id', 'valid_from']) }} as version_rank,
-        {{ dropped_by_later_snapshot(['currency_id', 'valid_from']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['currency_id', 'valid_from']) }}
 
 )
 
@@ -40,6 +33,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

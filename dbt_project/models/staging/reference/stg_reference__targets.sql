@@ -12,23 +12,16 @@ renamed as (
         {{ clean_text('user_id') }} as user_id,
         {{ clean_text('fiscal_period') }} as fiscal_period,
         amount as target_amount,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
     -- No version column: a target exported again in a later drop replaces the earlier one.
-    select
-        renamed.*,
-        {{ version_rank(['user_id', 'fiscal_period']) }} as version_rank,
-        {{ dropped_by_later_snapshot(['user_id', 'fiscal_period']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['user_id', 'fiscal_period']) }}
 
 )
 
@@ -40,6 +33,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

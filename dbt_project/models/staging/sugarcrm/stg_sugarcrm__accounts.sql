@@ -20,22 +20,15 @@ renamed as (
         {{ clean_text('employees') }} as employees,
         {{ clean_text('billing_address_country') }} as country,
         {{ clean_text('assigned_user_id') }} as owner_user_id,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
-    select
-        renamed.*,
-        {{ version_rank(['account_id'], 'modified_at') }} as version_rank,
-        {{ dropped_by_later_snapshot(['account_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['account_id'], 'modified_at', deleted_column='is_deleted') }}
 
 )
 
@@ -54,7 +47,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
-    and not is_deleted
+from latest

@@ -26,22 +26,15 @@ renamed as (
         {{ clean_bool('converted') }} as is_converted,
         {{ clean_text('opportunity_id') }} as opportunity_id,
         {{ clean_text('primary_address_country') }} as country,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
-    select
-        renamed.*,
-        {{ version_rank(['lead_id'], 'modified_at') }} as version_rank,
-        {{ dropped_by_later_snapshot(['lead_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['lead_id'], 'modified_at', deleted_column='is_deleted') }}
 
 )
 
@@ -66,7 +59,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
-    and not is_deleted
+from latest

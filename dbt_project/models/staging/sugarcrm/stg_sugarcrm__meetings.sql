@@ -18,22 +18,15 @@ renamed as (
         {{ clean_text('direction') }} as direction,
         {{ clean_bool('deleted') }} as is_deleted,
         date_modified as modified_at,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
-    select
-        renamed.*,
-        {{ version_rank(['meeting_id'], 'modified_at') }} as version_rank,
-        {{ dropped_by_later_snapshot(['meeting_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['meeting_id'], 'modified_at', deleted_column='is_deleted') }}
 
 )
 
@@ -50,7 +43,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
-    and not is_deleted
+from latest

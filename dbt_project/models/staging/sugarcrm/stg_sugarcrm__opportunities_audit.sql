@@ -16,24 +16,17 @@ renamed as (
         {{ clean_text('field_name') }} as field_name,
         {{ clean_text('before_value_string') }} as value_before,
         {{ clean_text('after_value_string') }} as value_after,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
     -- Audit rows have no version column: a row exported again in a later drop
     -- replaces the earlier copy.
-    select
-        renamed.*,
-        {{ version_rank(['audit_id']) }} as version_rank,
-        {{ dropped_by_later_snapshot(['audit_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['audit_id']) }}
 
 )
 
@@ -49,6 +42,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

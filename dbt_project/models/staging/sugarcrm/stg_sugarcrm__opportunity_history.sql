@@ -18,24 +18,17 @@ renamed as (
         date_closed as close_date,
         lower({{ clean_text('commit_stage') }}) as commit_stage,
         probability,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
     -- History rows have no version column: a row exported again in a later drop
     -- (a full snapshot re-sends them all) replaces the earlier copy.
-    select
-        renamed.*,
-        {{ version_rank(['history_id']) }} as version_rank,
-        {{ dropped_by_later_snapshot(['history_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['history_id']) }}
 
 )
 
@@ -53,6 +46,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest

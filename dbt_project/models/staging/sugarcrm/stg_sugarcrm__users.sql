@@ -18,22 +18,15 @@ renamed as (
         {{ clean_text('reports_to_id') }} as reports_to_user_id,
         {{ clean_text('status') }} as user_status,
         date_modified as modified_at,
-        _drop as source_drop,
-        _snapshot as source_snapshot,
-        _file as source_file,
-        _line as source_line
+        {{ source_lineage_columns() }}
 
     from source
 
 ),
 
-versions as (
+latest as (
 
-    select
-        renamed.*,
-        {{ version_rank(['user_id'], 'modified_at') }} as version_rank,
-        {{ dropped_by_later_snapshot(['user_id']) }} as is_dropped_by_snapshot
-    from renamed
+    {{ latest_versions('renamed', ['user_id'], 'modified_at') }}
 
 )
 
@@ -52,6 +45,4 @@ select
     source_file,
     source_line
 
-from versions
-where version_rank = 1
-    and not is_dropped_by_snapshot
+from latest
