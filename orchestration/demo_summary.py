@@ -19,10 +19,10 @@ FROM marts.mart_funnel_conversion
 WHERE period_grain = 'month' AND method = 'cohort' AND lead_source = 'all' AND motion IN ('hunting', 'farming')
 ORDER BY period_start DESC, motion LIMIT 12"""
 
-# For data engineers: the raw and staging layers, in the build file only.
+# For data engineers: the raw, staging and intermediate layers, in the build file only.
 ENGINEER_QUERY = """\
 SELECT motion, sales_stage, count(*) AS deals, round(sum(amount_reporting)) AS amount_reporting
-FROM staging.stg_sugarcrm__opportunities GROUP BY ALL ORDER BY motion, deals DESC"""
+FROM intermediate.int_opportunities GROUP BY ALL ORDER BY motion, deals DESC"""
 
 
 def one_line(sql: str) -> str:

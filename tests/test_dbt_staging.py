@@ -26,7 +26,7 @@ from tests.warehouse import dbt_build, load_landing, rows, warned, write_drop_se
 # The shared intermediate models only: the issue-specific ones under intermediate/<area>/ read marts.
 BUILD_SELECTION = [
     "path:models/staging",
-    "int_opportunity_changes", "int_opportunity_stage_visits", "int_user_hierarchy",
+    "int_opportunity_changes", "int_opportunity_stage_visits", "int_user_hierarchy", "int_opportunities",
 ]
 
 CRM_ENTITIES = {  # raw kind -> (staging model, key column in staging)
@@ -344,7 +344,7 @@ def test_amounts_are_converted_at_the_rate_valid_at_creation_and_never_silently_
         for r in rows(
             con,
             "select opportunity_id, currency_id, amount_reporting, amount_conversion "
-            "from staging.stg_sugarcrm__opportunities",
+            "from intermediate.int_opportunities",
         )
     }
     assert got["O1"] == (None, 1500, "reporting_currency")
@@ -354,7 +354,7 @@ def test_amounts_are_converted_at_the_rate_valid_at_creation_and_never_silently_
 
 def test_motion_comes_from_the_type_else_from_the_accounts_won_deals(handmade):
     con, _ = handmade
-    got = dict(rows(con, "select opportunity_id, motion from staging.stg_sugarcrm__opportunities"))
+    got = dict(rows(con, "select opportunity_id, motion from intermediate.int_opportunities"))
     assert got == {"O1": "hunting", "O2": "hunting", "O3": "farming", "O5": "hunting"}
     assert rows(con, "select commit_stage from staging.stg_sugarcrm__opportunities where opportunity_id = 'O1'") == [
         ("include",)

@@ -334,7 +334,7 @@ def test_closed_won_at_quarter_end_equals_staging(generated):
         from marts.mart_forecast_rollup r
         left join (
             select c.fiscal_quarter, sum(o.amount_reporting) as won
-            from staging.stg_sugarcrm__opportunities o
+            from intermediate.int_opportunities o
             join vocabulary.stage_map m on m.crm_stage = o.sales_stage and m.is_won
             join marts.dim_fiscal_calendar c on c.date_day = o.close_date
             group by all

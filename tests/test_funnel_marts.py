@@ -606,7 +606,7 @@ def test_generated_won_amount_reconciles_with_staging(generated):
         generated,
         """
         select o.motion, count(*), sum(o.amount_reporting)
-        from staging.stg_sugarcrm__opportunities o
+        from intermediate.int_opportunities o
         join vocabulary.stage_map m on m.crm_stage = o.sales_stage
         where m.is_won
         group by o.motion order by 1

@@ -339,7 +339,7 @@ def versions_and_rates(tmp_path_factory):
     put(landing, "2026-01-05", "marketing_spend.csv", b"date,spend,channel,currency_id\n2026-01-01,1629000000,Social,IDR\n")
     db = work / "build.duckdb"
     load_landing(landing, db)
-    dbt_build(db, work, select=["stg_sugarcrm__users", "stg_sugarcrm__leads", "+stg_sugarcrm__opportunities",
+    dbt_build(db, work, select=["stg_sugarcrm__users", "stg_sugarcrm__leads", "+int_opportunities",
                                 "+int_marketing_spend_converted"])
     return db
 
@@ -356,7 +356,7 @@ def test_a_version_without_date_modified_wins_when_its_drop_is_later(versions_an
 
 def test_a_tiny_rate_converts_a_large_amount_exactly(versions_and_rates):
     with duckdb.connect(str(versions_and_rates), read_only=True) as con:
-        amounts = dict(con.execute("SELECT opportunity_id, amount_reporting FROM staging.stg_sugarcrm__opportunities").fetchall())
+        amounts = dict(con.execute("SELECT opportunity_id, amount_reporting FROM intermediate.int_opportunities").fetchall())
         spend = con.execute("SELECT spend_reporting FROM intermediate.int_marketing_spend_converted").fetchone()[0]
     # 1,629,000,000 x 0.00006137 = 1,629 x 61.37 = 99,971.73; 10^15 x 0.00006137 = 61,370,000,000.
     assert amounts == {"o1": Decimal("99971.73"), "o2": Decimal("61370000000"), "o3": Decimal("1234.56")}

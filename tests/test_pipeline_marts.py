@@ -496,7 +496,7 @@ def test_every_open_opportunity_is_in_the_latest_week_as_it_is_now(generated):
         con,
         """
         select o.opportunity_id, o.sales_stage, o.amount_reporting
-        from staging.stg_sugarcrm__opportunities o
+        from intermediate.int_opportunities o
         join vocabulary.stage_map m on m.crm_stage = o.sales_stage
         where not m.is_closed
         order by 1
