@@ -2,8 +2,10 @@
     The currency rates as periods of validity: a rate is in force from its date until the
     next rate of the same currency (valid_to, exclusive; null = still in force).  "The rate
     on day D" is then one join: valid_from <= D and (valid_to is null or D < valid_to),
-    the latest rate dated on or before D.
+    the latest rate dated on or before D.  Ephemeral: a lookup the converting models
+    inline, not a relation of its own.
 -#}
+{{ config(materialized='ephemeral') }}
 
 with
 

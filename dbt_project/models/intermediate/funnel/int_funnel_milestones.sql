@@ -45,69 +45,27 @@ lead_conversions as (
 
 ),
 
-lead_entries as (
+-- The entries: every lead, with the opportunity credited to it; every opportunity
+-- no lead was converted into.
+entries as (
 
     select
         {{ dbt.concat(["'lead:'", 'leads.lead_id']) }} as entry_id,
         'mql' as entry_milestone,
         leads.lead_id,
-        opportunity_milestones.opportunity_id,
-        coalesce(opportunity_milestones.account_id, leads.account_id) as account_id,
-        -- A lead is the hunting motion's module (docs/domain.md: hunting and farming) until it turns
-        -- into a deal: then the deal's motion, so that win rates meet their benchmark.
-        coalesce(opportunity_milestones.motion, 'hunting') as motion,
-        coalesce(leads.lead_source, opportunity_milestones.lead_source) as lead_source,
-        coalesce(leads.campaign_id, opportunity_milestones.campaign_id) as campaign_id,
-        leads.owner_user_id as sdr_user_id,
-        opportunity_milestones.owner_user_id,
-        leads.lead_status,
-        opportunity_milestones.sales_stage,
-        lead_milestones.mql_at,
-        lead_milestones.re_mql_count,
-        lead_milestones.first_touch_at,
-        opportunity_milestones.srl_at,
-        opportunity_milestones.sql_at,
-        opportunity_milestones.won_at,
-        opportunity_milestones.lost_at,
-        opportunity_milestones.stage_regressions,
-        opportunity_milestones.amount_reporting
-
+        lead_conversions.opportunity_id
     from leads
-    inner join lead_milestones
-        on lead_milestones.lead_id = leads.lead_id
     left join lead_conversions
         on lead_conversions.lead_id = leads.lead_id
         and lead_conversions.conversion_rank = 1
-    left join opportunity_milestones
-        on opportunity_milestones.opportunity_id = lead_conversions.opportunity_id
 
-),
-
-opportunity_entries as (
+    union all
 
     select
         {{ dbt.concat(["'opportunity:'", 'opportunity_milestones.opportunity_id']) }} as entry_id,
         'srl' as entry_milestone,
         cast(null as {{ dbt.type_string() }}) as lead_id,
-        opportunity_milestones.opportunity_id,
-        opportunity_milestones.account_id,
-        opportunity_milestones.motion,
-        opportunity_milestones.lead_source,
-        opportunity_milestones.campaign_id,
-        cast(null as {{ dbt.type_string() }}) as sdr_user_id,
-        opportunity_milestones.owner_user_id,
-        cast(null as {{ dbt.type_string() }}) as lead_status,
-        opportunity_milestones.sales_stage,
-        cast(null as {{ dbt.type_timestamp() }}) as mql_at,
-        0 as re_mql_count,
-        cast(null as {{ dbt.type_timestamp() }}) as first_touch_at,
-        opportunity_milestones.srl_at,
-        opportunity_milestones.sql_at,
-        opportunity_milestones.won_at,
-        opportunity_milestones.lost_at,
-        opportunity_milestones.stage_regressions,
-        opportunity_milestones.amount_reporting
-
+        opportunity_milestones.opportunity_id
     from opportunity_milestones
     where not exists (
         select 1
@@ -115,38 +73,39 @@ opportunity_entries as (
         where lead_conversions.opportunity_id = opportunity_milestones.opportunity_id
     )
 
-),
-
-entries as (
-
-    select * from lead_entries
-    union all
-    select * from opportunity_entries
-
 )
 
+-- A lead's own fields win over its deal's; an entry without a lead has the deal's.
 select
-    entry_id,
-    entry_milestone,
-    coalesce(mql_at, srl_at) as entered_at,
-    lead_id,
-    opportunity_id,
-    account_id,
-    motion,
-    lead_source,
-    campaign_id,
-    sdr_user_id,
-    owner_user_id,
-    lead_status,
-    sales_stage,
-    mql_at,
-    re_mql_count,
-    first_touch_at,
-    srl_at,
-    sql_at,
-    won_at,
-    lost_at,
-    stage_regressions,
-    amount_reporting
+    entries.entry_id,
+    entries.entry_milestone,
+    coalesce(lead_milestones.mql_at, opportunity_milestones.srl_at) as entered_at,
+    entries.lead_id,
+    entries.opportunity_id,
+    coalesce(opportunity_milestones.account_id, leads.account_id) as account_id,
+    -- A lead is the hunting motion's module (docs/domain.md: hunting and farming) until it turns
+    -- into a deal: then the deal's motion, so that win rates meet their benchmark.
+    coalesce(opportunity_milestones.motion, 'hunting') as motion,
+    coalesce(leads.lead_source, opportunity_milestones.lead_source) as lead_source,
+    coalesce(leads.campaign_id, opportunity_milestones.campaign_id) as campaign_id,
+    leads.owner_user_id as sdr_user_id,
+    opportunity_milestones.owner_user_id,
+    leads.lead_status,
+    opportunity_milestones.sales_stage,
+    lead_milestones.mql_at,
+    coalesce(lead_milestones.re_mql_count, 0) as re_mql_count,
+    lead_milestones.first_touch_at,
+    opportunity_milestones.srl_at,
+    opportunity_milestones.sql_at,
+    opportunity_milestones.won_at,
+    opportunity_milestones.lost_at,
+    opportunity_milestones.stage_regressions,
+    opportunity_milestones.amount_reporting
 
 from entries
+left join leads
+    on leads.lead_id = entries.lead_id
+left join lead_milestones
+    on lead_milestones.lead_id = entries.lead_id
+left join opportunity_milestones
+    on opportunity_milestones.opportunity_id = entries.opportunity_id
