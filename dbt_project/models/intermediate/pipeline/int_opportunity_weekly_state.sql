@@ -8,7 +8,7 @@
     W + 1 day 00:00.  The stage is the stage history's visit in force
     (int_opportunity_stage_visits: time in stage and the weekly state agree);
     the other fields are int_opportunity_changes' latest value.  The spine ends at the
-    week end of the latest thing the opportunity exports recorded (int_pipeline_as_of),
+    week end of the latest thing the opportunity exports recorded (int_as_of),
     so the latest week end shows the state the current records show.
 
     Set-based: the changes become intervals of constant state (one row per
@@ -73,7 +73,7 @@ qualified_stage as (
 
 spine_end as (
 
-    select last_week_end from {{ ref('int_pipeline_as_of') }}
+    select last_week_end from {{ ref('int_as_of') }}
 
 ),
 

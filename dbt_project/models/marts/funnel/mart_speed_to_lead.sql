@@ -22,7 +22,7 @@ funnel as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_funnel_as_of') }}
+    select as_of_date from {{ ref('int_as_of') }}
 
 ),
 
