@@ -19,11 +19,11 @@
 
 {#- The win-rate band around a benchmark: benchmark minus / plus the tolerance. -#}
 {% macro win_rate_benchmark_low(win_rate_benchmark) -%}
-    {{ win_rate_benchmark }} - {{ benchmark('win_rate_tolerance') }}
+    ({{ win_rate_benchmark }}) - {{ benchmark('win_rate_tolerance') }}
 {%- endmacro %}
 
 {% macro win_rate_benchmark_high(win_rate_benchmark) -%}
-    {{ win_rate_benchmark }} + {{ benchmark('win_rate_tolerance') }}
+    ({{ win_rate_benchmark }}) + {{ benchmark('win_rate_tolerance') }}
 {%- endmacro %}
 
 {#-

@@ -88,31 +88,22 @@
     day.  `days` is a relation with a date column `date_day`.
 -#}
 {% macro date_periods(days) -%}
+    {%- set grains = [
+        ('week', week_start('date_day'), week_end('date_day'),
+            'cast(' ~ week_end('date_day') ~ ' as ' ~ dbt.type_string() ~ ')'),
+        ('month', month_start('date_day'), month_end('date_day'),
+            'substring(cast(date_day as ' ~ dbt.type_string() ~ '), 1, 7)'),
+        ('fiscal_quarter', fiscal_quarter_start('date_day'), fiscal_quarter_end('date_day'),
+            fiscal_quarter_label('date_day')),
+    ] -%}
+    {%- for grain, period_start, period_end, period_label in grains %}
     select
         date_day,
-        'week' as period_grain,
-        {{ week_start('date_day') }} as period_start,
-        {{ week_end('date_day') }} as period_end,
-        cast({{ week_end('date_day') }} as {{ dbt.type_string() }}) as period_label
+        '{{ grain }}' as period_grain,
+        {{ period_start }} as period_start,
+        {{ period_end }} as period_end,
+        {{ period_label }} as period_label
     from {{ days }}
-
-    union all
-
-    select
-        date_day,
-        'month' as period_grain,
-        {{ month_start('date_day') }} as period_start,
-        {{ month_end('date_day') }} as period_end,
-        substring(cast(date_day as {{ dbt.type_string() }}), 1, 7) as period_label
-    from {{ days }}
-
-    union all
-
-    select
-        date_day,
-        'fiscal_quarter' as period_grain,
-        {{ fiscal_quarter_start('date_day') }} as period_start,
-        {{ fiscal_quarter_end('date_day') }} as period_end,
-        {{ fiscal_quarter_label('date_day') }} as period_label
-    from {{ days }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 {%- endmacro %}

@@ -21,25 +21,18 @@
 
 with
 
-leads as (
+{#- The two record exports with a version time: when they start and end. -#}
+{%- for cte, model in [('leads', 'stg_sugarcrm__leads'), ('opportunities', 'stg_sugarcrm__opportunities')] %}
+{{ cte }} as (
 
     select
         min(cast(created_at as date)) as first_created_on,
         max(modified_at) as last_modified_at,
         max(cast(modified_at as date)) as last_modified_on
-    from {{ ref('stg_sugarcrm__leads') }}
+    from {{ ref(model) }}
 
 ),
-
-opportunities as (
-
-    select
-        min(cast(created_at as date)) as first_created_on,
-        max(modified_at) as last_modified_at,
-        max(cast(modified_at as date)) as last_modified_on
-    from {{ ref('stg_sugarcrm__opportunities') }}
-
-),
+{% endfor %}
 
 audit as (
 

@@ -37,21 +37,13 @@ rated as (
         {{ benchmark('srl_to_sql_low') }} as srl_to_sql_benchmark_low,
         {{ benchmark('srl_to_sql_high') }} as srl_to_sql_benchmark_high,
         {{ win_rate_benchmark('motion') }} as win_rate_benchmark,
+        {{ win_rate_benchmark_low(win_rate_benchmark('motion')) }} as win_rate_benchmark_low,
+        {{ win_rate_benchmark_high(win_rate_benchmark('motion')) }} as win_rate_benchmark_high,
         case when method = 'cohort' then {{ cohort_age_days('period_end', 'as_of_date') }} end as cohort_age_days,
         case when method = 'cohort' then {{ is_cohort_mature('period_end', 'as_of_date') }} end as is_mature
 
     from counts
     cross join as_of
-
-),
-
-banded as (
-
-    select
-        rated.*,
-        {{ win_rate_benchmark_low('win_rate_benchmark') }} as win_rate_benchmark_low,
-        {{ win_rate_benchmark_high('win_rate_benchmark') }} as win_rate_benchmark_high
-    from rated
 
 )
 
@@ -96,4 +88,4 @@ select
     cohort_age_days,
     is_mature
 
-from banded
+from rated

@@ -30,24 +30,16 @@ as_of as (
 
 ),
 
-with_velocity as (
+banded as (
 
     select
         figures.*,
         figures.qualified_opportunities * figures.average_won_deal_size * figures.win_rate_count
             / nullif(figures.average_sales_cycle_days, 0) as pipeline_velocity,
-        {{ win_rate_benchmark('figures.motion') }} as win_rate_benchmark
+        {{ win_rate_benchmark('figures.motion') }} as win_rate_benchmark,
+        {{ win_rate_benchmark_low(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_low,
+        {{ win_rate_benchmark_high(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_high
     from figures
-
-),
-
-banded as (
-
-    select
-        with_velocity.*,
-        {{ win_rate_benchmark_low('win_rate_benchmark') }} as win_rate_benchmark_low,
-        {{ win_rate_benchmark_high('win_rate_benchmark') }} as win_rate_benchmark_high
-    from with_velocity
 
 )
 
