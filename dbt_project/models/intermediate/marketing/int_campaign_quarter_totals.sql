@@ -11,6 +11,10 @@
     touched and the spend with neither campaign nor channel).  A row exists where a
     campaign or channel has a credit or spend in the quarter, in all three models; the
     unattributed row in every quarter with an entry or spend.
+
+    Over 200 lines on purpose: the three streams (credits, touches, spend) are each
+    keyed at both levels by the same rules and then joined on that one key; apart,
+    the key's rules would be written three times.
 -#}
 {%- set unattributed = 'unattributed' -%}
 {%- set not_set = '(not set)' -%}
