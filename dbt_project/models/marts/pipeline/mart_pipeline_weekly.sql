@@ -30,7 +30,7 @@ as_of as (
 
 ),
 
-banded as (
+derived as (
 
     select
         figures.*,
@@ -44,35 +44,35 @@ banded as (
 )
 
 select
-    banded.week_end,
-    banded.motion,
-    banded.week_end <= as_of.as_of_date as is_week_complete,
+    derived.week_end,
+    derived.motion,
+    derived.week_end <= as_of.as_of_date as is_week_complete,
     {{ trailing_weeks }} as trailing_window_weeks,
-    cast({{ dbt.dateadd('day', 1 - 7 * trailing_weeks, 'banded.week_end') }} as date) as trailing_window_start,
-    banded.qualified_opportunities,
-    banded.qualified_pipeline_amount,
-    banded.median_days_in_pipeline,
-    banded.won_opportunities,
-    banded.lost_opportunities,
-    banded.won_amount,
-    banded.lost_amount,
-    banded.average_won_deal_size,
-    banded.average_sales_cycle_days,
-    banded.pipeline_velocity,
-    banded.win_rate_count,
-    banded.win_rate_value,
-    banded.win_rate_benchmark,
-    banded.win_rate_benchmark_low,
-    banded.win_rate_benchmark_high,
-    {{ versus_band('banded.win_rate_count', 'banded.win_rate_benchmark_low', 'banded.win_rate_benchmark_high') }}
+    cast({{ dbt.dateadd('day', 1 - 7 * trailing_weeks, 'derived.week_end') }} as date) as trailing_window_start,
+    derived.qualified_opportunities,
+    derived.qualified_pipeline_amount,
+    derived.median_days_in_pipeline,
+    derived.won_opportunities,
+    derived.lost_opportunities,
+    derived.won_amount,
+    derived.lost_amount,
+    derived.average_won_deal_size,
+    derived.average_sales_cycle_days,
+    derived.pipeline_velocity,
+    derived.win_rate_count,
+    derived.win_rate_value,
+    derived.win_rate_benchmark,
+    derived.win_rate_benchmark_low,
+    derived.win_rate_benchmark_high,
+    {{ versus_band('derived.win_rate_count', 'derived.win_rate_benchmark_low', 'derived.win_rate_benchmark_high') }}
         as win_rate_count_vs_benchmark,
-    {{ versus_band('banded.win_rate_value', 'banded.win_rate_benchmark_low', 'banded.win_rate_benchmark_high') }}
+    {{ versus_band('derived.win_rate_value', 'derived.win_rate_benchmark_low', 'derived.win_rate_benchmark_high') }}
         as win_rate_value_vs_benchmark,
     {%- for figure in tracked_figures %}
-    banded.{{ figure }} - lag(banded.{{ figure }}) over (
-        partition by banded.motion order by banded.week_end
+    derived.{{ figure }} - lag(derived.{{ figure }}) over (
+        partition by derived.motion order by derived.week_end
     ) as {{ figure }}_change{{ ',' if not loop.last }}
     {%- endfor %}
 
-from banded
+from derived
 cross join as_of
