@@ -24,7 +24,7 @@ import pytest
 
 from tests.warehouse import dbt_build, load_landing, rows, warned, write_drop_set
 
-BUILD_SELECTION = ["+path:models/marts/forecast"]
+BUILD_SELECTION = ["+path:models/marts/forecast", "+path:models/marts/calendar"]  # the tests read the calendar mart too
 
 D = dt.date
 W1, W2 = D(2026, 1, 18), D(2026, 2, 15)

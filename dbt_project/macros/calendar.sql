@@ -1,6 +1,7 @@
 {#-
-    The fiscal calendar and week ends, defined once.  marts.dim_fiscal_calendar
-    materialises them per date; models that only need a date's week end or fiscal
+    The fiscal calendar, weeks, months and reporting periods, defined once.
+    intermediate.int_fiscal_calendar materialises them per date (marts.dim_fiscal_calendar
+    shows it); models that only need a date's week end, week start, month or fiscal
     quarter call these macros rather than joining the calendar.
 
     Settings (vars, from funnelcast.yaml): fiscal_year_start_month (1-12),
@@ -61,4 +62,48 @@
 {#- The week end on or after the date: the date weekly snapshots of it belong to. -#}
 {% macro week_end(date_expr) -%}
     cast({{ dbt.dateadd('day', '((' ~ _week_end_isodow() ~ ' - extract(isodow from ' ~ date_expr ~ ') + 7) % 7)', date_expr) }} as date)
+{%- endmacro %}
+
+{#- The first day of the week that ends at a week end: the one place a week is 7 days. -#}
+{% macro week_start_of_week_end(week_end_expr) -%}
+    cast({{ dbt.dateadd('day', -6, week_end_expr) }} as date)
+{%- endmacro %}
+
+{#- The first day of the date's week (the week that ends at week_end(date)). -#}
+{% macro week_start(date_expr) -%}
+    {{ week_start_of_week_end(week_end(date_expr)) }}
+{%- endmacro %}
+
+{% macro month_start(date_expr) -%}
+    cast({{ dbt.date_trunc('month', date_expr) }} as date)
+{%- endmacro %}
+
+{% macro month_end(date_expr) -%}
+    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, dbt.date_trunc('month', date_expr))) }} as date)
+{%- endmacro %}
+
+{#-
+    The reporting periods a date is in, one row per grain: week (labelled by its week
+    end), month (YYYY-MM) and fiscal_quarter (FY2026-Q3), each with its first and last
+    day.  `days` is a relation with a date column `date_day`.
+-#}
+{% macro date_periods(days) -%}
+    {%- set grains = [
+        ('week', week_start('date_day'), week_end('date_day'),
+            'cast(' ~ week_end('date_day') ~ ' as ' ~ dbt.type_string() ~ ')'),
+        ('month', month_start('date_day'), month_end('date_day'),
+            'substring(cast(date_day as ' ~ dbt.type_string() ~ '), 1, 7)'),
+        ('fiscal_quarter', fiscal_quarter_start('date_day'), fiscal_quarter_end('date_day'),
+            fiscal_quarter_label('date_day')),
+    ] -%}
+    {%- for grain, period_start, period_end, period_label in grains %}
+    select
+        date_day,
+        '{{ grain }}' as period_grain,
+        {{ period_start }} as period_start,
+        {{ period_end }} as period_end,
+        {{ period_label }} as period_label
+    from {{ days }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 {%- endmacro %}

@@ -2,7 +2,8 @@
     The week ends at which each fiscal quarter's forecast is reported: every week end
     of the quarter's weeks (week 1 ends on the first week end on or after the quarter
     start; the last ends on or after the quarter end), from the as-of spine's first
-    week end to its last.  A quarter is closed once the spine reaches its last week end.
+    week end to its last (int_as_of.last_week_end).  A quarter is closed once the
+    spine reaches its last week end.
 -#}
 
 with
@@ -15,7 +16,7 @@ calendar as (
         fiscal_quarter_end,
         week_end,
         week_of_quarter
-    from {{ ref('dim_fiscal_calendar') }}
+    from {{ ref('int_fiscal_calendar') }}
 
 ),
 
@@ -23,7 +24,7 @@ spine_bounds as (
 
     select
         (select min(week_end) from {{ ref('int_opportunity_weekly_state') }}) as first_week_end,
-        (select last_week_end from {{ ref('int_pipeline_as_of') }}) as last_week_end
+        (select last_week_end from {{ ref('int_as_of') }}) as last_week_end
 
 ),
 

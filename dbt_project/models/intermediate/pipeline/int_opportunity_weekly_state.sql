@@ -7,7 +7,7 @@
     "As of week end W" means at the end of day W (UTC): the latest change made before
     W + 1 day 00:00, i.e. the interval of int_opportunity_states in force then.  The
     spine ends at the week end of the latest thing the opportunity exports recorded
-    (int_pipeline_as_of), so the latest week end shows the state the current records show.
+    (int_as_of), so the latest week end shows the state the current records show.
 
     Set-based: each interval of constant state is joined to the week ends it spans.
     Only open intervals span several week ends; a closed one gives at most the week it
@@ -42,7 +42,7 @@ forecast_category_map as (
 
 spine_end as (
 
-    select last_week_end from {{ ref('int_pipeline_as_of') }}
+    select last_week_end from {{ ref('int_as_of') }}
 
 ),
 

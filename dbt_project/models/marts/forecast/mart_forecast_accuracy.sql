@@ -8,23 +8,7 @@ with
 
 rollup as (
 
-    select
-        as_of_week_end,
-        fiscal_quarter,
-        week_of_quarter,
-        is_last_week_of_quarter,
-        is_quarter_closed,
-        node_id,
-        node_type,
-        node_user_id,
-        node_name,
-        parent_node_id,
-        node_level,
-        closed_won,
-        commit,
-        best_case,
-        history_source
-    from {{ ref('mart_forecast_rollup') }}
+    select * from {{ ref('mart_forecast_rollup') }}
 
 ),
 

@@ -22,13 +22,13 @@ funnel as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_funnel_as_of') }}
+    select as_of_date from {{ ref('int_as_of') }}
 
 ),
 
 calendar as (
 
-    select date_day, week_end from {{ ref('dim_fiscal_calendar') }}
+    select date_day, week_start, week_end from {{ ref('dim_fiscal_calendar') }}
 
 ),
 
@@ -36,7 +36,7 @@ mqls as (
 
     select
         sdr_user_id,
-        cast({{ dbt.dateadd('day', -6, week_end('mql_on')) }} as date) as week_start,
+        {{ week_start('mql_on') }} as week_start,
         {{ week_end('mql_on') }} as week_end,
         hours_to_first_touch
     from funnel
@@ -69,7 +69,7 @@ aggregated as (
 weeks as (
 
     select distinct
-        cast({{ dbt.dateadd('day', -6, 'calendar.week_end') }} as date) as week_start,
+        calendar.week_start,
         calendar.week_end
     from calendar
     cross join as_of

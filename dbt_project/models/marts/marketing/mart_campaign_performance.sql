@@ -1,49 +1,20 @@
 {#-
     Which campaigns and channels bring pipeline that closes, at what cost (docs/domain.md
     section 6): per attribution model, per fiscal quarter, per campaign and per
-    channel, the credited funnel (int_campaign_credits_allocated: the cohort of entries
-    that came into the funnel in the quarter) beside the spend of the quarter
-    (int_marketing_spend_converted).
-
-    The key columns of a row: level = campaign (a campaign, or `unattributed`: the
-    entries no campaign touched and the spend booked to no campaign) or channel (the
-    campaign type; a campaign with no type is `(not set)`; `unattributed`: the entries
-    no campaign touched and the spend with neither campaign nor channel).  A row
-    exists where a campaign or channel has a credit or spend in the quarter, in all
-    three models; the unattributed row in every quarter with an entry or spend.
+    channel, the credited funnel, touches and spend of int_campaign_quarter_totals
+    (where the key of a row, level / campaign_id / channel, is defined), with the
+    campaign's name, the cost and return ratios, and the quarter's completeness and the
+    cohort's maturity against the as-of date (macros/benchmarks.sql).
 -#}
 {%- set unattributed = 'unattributed' -%}
 {#- Shown wherever campaigns are listed by name (the report, a BI tool's legend). -#}
 {%- set unattributed_name = 'Unattributed (no campaign touch)' -%}
-{%- set not_set = '(not set)' -%}
-{%- set all_campaigns = 'all' -%}
-{%- set credit_measures = {
-    'mqls': 'mql_credit',
-    'srls': 'srl_credit',
-    'sqls': 'sql_credit',
-    'won_deals': 'won_credit',
-    'qualified_pipeline_amount': 'qualified_pipeline_credit',
-    'won_amount': 'won_amount_credit',
-} -%}
 
 with
 
-credits as (
+totals as (
 
-    select * from {{ ref('int_campaign_credits_allocated') }}
-
-),
-
-touches as (
-
-    select * from {{ ref('int_campaign_touches_sequenced') }}
-    where is_counted
-
-),
-
-spend as (
-
-    select * from {{ ref('int_marketing_spend_converted') }}
+    select * from {{ ref('int_campaign_quarter_totals') }}
 
 ),
 
@@ -55,226 +26,51 @@ campaigns as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_funnel_as_of') }}
+    select as_of_date from {{ ref('int_as_of') }}
 
 ),
 
-levels as (
-
-    select 'campaign' as level
-    union all
-    select 'channel' as level
-
-),
-
--- The models are int_campaign_credits_allocated's: every entry is credited in each.
-attribution_models as (
-
-    select distinct attribution_model from credits
-
-),
-
--- Without a marketing_spend file the spend is unknown (null), not zero.
-spend_file as (
-
-    select count(*) > 0 as has_spend from spend
-
-),
-
--- The key of each fact at both levels.  A campaign's channel is its campaign type.
-credit_facts as (
+quarters as (
 
     select
-        levels.level,
-        credits.attribution_model,
-        credits.fiscal_quarter_start,
-        case
-            when levels.level = 'channel' then '{{ all_campaigns }}'
-            else coalesce(credits.campaign_id, '{{ unattributed }}')
-        end as campaign_id,
-        case
-            when credits.campaign_id is null then '{{ unattributed }}'
-            else coalesce(credits.channel, '{{ not_set }}')
-        end as channel,
-        {%- for measure, credit in credit_measures.items() %}
-        coalesce(credits.{{ credit }}, 0) as {{ credit }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from credits
-    cross join levels
-
-),
-
-credit_totals as (
-
-    select
-        level,
-        attribution_model,
-        fiscal_quarter_start,
-        campaign_id,
-        channel,
-        {%- for measure, credit in credit_measures.items() %}
-        sum({{ credit }}) as {{ measure }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from credit_facts
-    group by level, attribution_model, fiscal_quarter_start, campaign_id, channel
-
-),
-
--- Counted touches of the quarter's entries: the same in every model.
-touch_facts as (
-
-    select
-        levels.level,
-        {{ fiscal_quarter_start('cast(touches.entered_at as date)') }} as fiscal_quarter_start,
-        case when levels.level = 'campaign' then touches.campaign_id else '{{ all_campaigns }}' end as campaign_id,
-        coalesce(touches.channel, '{{ not_set }}') as channel
-    from touches
-    cross join levels
-
-),
-
-touch_totals as (
-
-    select level, fiscal_quarter_start, campaign_id, channel, count(*) as touches
-    from touch_facts
-    group by level, fiscal_quarter_start, campaign_id, channel
-
-),
-
-spend_facts as (
-
-    select
-        levels.level,
-        spend.fiscal_quarter_start,
-        case
-            when levels.level = 'channel' then '{{ all_campaigns }}'
-            when spend.campaign_id is null then '{{ unattributed }}'
-            else spend.campaign_id
-        end as campaign_id,
-        case
-            when spend.campaign_id is not null then coalesce(spend.campaign_channel, '{{ not_set }}')
-            when levels.level = 'campaign' then '{{ unattributed }}'
-            else coalesce(spend.channel, '{{ unattributed }}')
-        end as channel,
-        spend.spend_reporting,
-        case when spend.spend_conversion = 'no_rate' then 1 else 0 end as is_without_rate
-    from spend
-    cross join levels
-
-),
-
-spend_totals as (
-
-    select
-        level,
-        fiscal_quarter_start,
-        campaign_id,
-        channel,
-        sum(spend_reporting) as converted_spend,
-        sum(is_without_rate) as spend_rows_without_rate
-    from spend_facts
-    group by level, fiscal_quarter_start, campaign_id, channel
-
-),
-
--- Every key with a credit or spend, plus the unattributed row of every quarter that
--- has an entry or spend, in all three models.
-keys as (
-
-    select level, fiscal_quarter_start, campaign_id, channel from credit_totals
-    union
-    select level, fiscal_quarter_start, campaign_id, channel from spend_totals
-    union
-    select
-        levels.level,
-        quarters.fiscal_quarter_start,
-        case when levels.level = 'campaign' then '{{ unattributed }}' else '{{ all_campaigns }}' end as campaign_id,
-        '{{ unattributed }}' as channel
-    from (
-        select fiscal_quarter_start from credits
-        union
-        select fiscal_quarter_start from spend
-    ) as quarters
-    cross join levels
-
-),
-
-performance as (
-
-    select
-        attribution_models.attribution_model,
-        keys.level,
-        keys.campaign_id,
-        keys.channel,
-        keys.fiscal_quarter_start,
-        coalesce(touch_totals.touches, 0) as touches,
-        {%- for measure in credit_measures %}
-        coalesce(credit_totals.{{ measure }}, 0) as {{ measure }},
-        {%- endfor %}
-        -- Unknown when there is no spend file, or when a spend row of this key could
-        -- not be converted (no rate): a partial sum would pass for the whole.
-        case
-            when not spend_file.has_spend then null
-            when coalesce(spend_totals.spend_rows_without_rate, 0) > 0 then null
-            else coalesce(spend_totals.converted_spend, 0)
-        end as spend,
-        cast(coalesce(spend_totals.spend_rows_without_rate, 0) as {{ dbt.type_bigint() }}) as spend_rows_without_rate
-    from keys
-    cross join attribution_models
-    cross join spend_file
-    left join credit_totals
-        on credit_totals.level = keys.level
-        and credit_totals.attribution_model = attribution_models.attribution_model
-        and credit_totals.fiscal_quarter_start = keys.fiscal_quarter_start
-        and credit_totals.campaign_id = keys.campaign_id
-        and credit_totals.channel = keys.channel
-    left join touch_totals
-        on touch_totals.level = keys.level
-        and touch_totals.fiscal_quarter_start = keys.fiscal_quarter_start
-        and touch_totals.campaign_id = keys.campaign_id
-        and touch_totals.channel = keys.channel
-    left join spend_totals
-        on spend_totals.level = keys.level
-        and spend_totals.fiscal_quarter_start = keys.fiscal_quarter_start
-        and spend_totals.campaign_id = keys.campaign_id
-        and spend_totals.channel = keys.channel
+        totals.*,
+        {{ fiscal_quarter_end('totals.fiscal_quarter_start') }} as fiscal_quarter_end
+    from totals
 
 )
 
 select
-    performance.attribution_model,
-    performance.level,
-    performance.campaign_id,
+    quarters.attribution_model,
+    quarters.level,
+    quarters.campaign_id,
     case
-        when performance.level = 'campaign' and performance.campaign_id = '{{ unattributed }}'
+        when quarters.level = 'campaign' and quarters.campaign_id = '{{ unattributed }}'
             then '{{ unattributed_name }}'
         else campaigns.campaign_name
     end as campaign_name,
-    performance.channel,
-    {{ fiscal_quarter_label('performance.fiscal_quarter_start') }} as fiscal_quarter,
-    performance.fiscal_quarter_start,
-    {{ fiscal_quarter_end('performance.fiscal_quarter_start') }} as fiscal_quarter_end,
-    performance.touches,
-    performance.mqls,
-    performance.srls,
-    performance.sqls,
-    performance.won_deals,
-    performance.qualified_pipeline_amount,
-    performance.won_amount,
-    performance.spend,
-    performance.spend_rows_without_rate,
-    performance.spend / nullif(performance.mqls, 0) as cost_per_mql,
-    performance.spend / nullif(performance.sqls, 0) as cost_per_sql,
-    performance.qualified_pipeline_amount / nullif(performance.spend, 0) as pipeline_per_spend,
-    performance.won_amount / nullif(performance.spend, 0) as bookings_per_spend,
+    quarters.channel,
+    {{ fiscal_quarter_label('quarters.fiscal_quarter_start') }} as fiscal_quarter,
+    quarters.fiscal_quarter_start,
+    quarters.fiscal_quarter_end,
+    quarters.touches,
+    quarters.mqls,
+    quarters.srls,
+    quarters.sqls,
+    quarters.won_deals,
+    quarters.qualified_pipeline_amount,
+    quarters.won_amount,
+    quarters.spend,
+    quarters.spend_rows_without_rate,
+    quarters.spend / nullif(quarters.mqls, 0) as cost_per_mql,
+    quarters.spend / nullif(quarters.sqls, 0) as cost_per_sql,
+    quarters.qualified_pipeline_amount / nullif(quarters.spend, 0) as pipeline_per_spend,
+    quarters.won_amount / nullif(quarters.spend, 0) as bookings_per_spend,
     as_of.as_of_date,
-    {{ fiscal_quarter_end('performance.fiscal_quarter_start') }} <= as_of.as_of_date as is_period_complete,
-    greatest({{ dbt.datediff(fiscal_quarter_end('performance.fiscal_quarter_start'), 'as_of.as_of_date', 'day') }}, 0)
-        as cohort_age_days,
-    {{ dbt.datediff(fiscal_quarter_end('performance.fiscal_quarter_start'), 'as_of.as_of_date', 'day') }}
-        >= {{ var('cohort_maturity_days') }} as is_mature
-from performance
+    quarters.fiscal_quarter_end <= as_of.as_of_date as is_period_complete,
+    {{ cohort_age_days('quarters.fiscal_quarter_end', 'as_of.as_of_date') }} as cohort_age_days,
+    {{ is_cohort_mature('quarters.fiscal_quarter_end', 'as_of.as_of_date') }} as is_mature
+from quarters
 cross join as_of
 left join campaigns
-    on campaigns.campaign_id = performance.campaign_id
-    and performance.level = 'campaign'
+    on campaigns.campaign_id = quarters.campaign_id
+    and quarters.level = 'campaign'

@@ -1,24 +1,11 @@
 {#-
     The weekly pipeline movement (waterfall, docs/domain.md: forecasting): per week end and
     owner, how the open pipeline closing in the week end's fiscal quarter went from
-    the previous week end ("starting") to this one ("ending").
-
-    Each deal is followed from its state at the previous week end to its state at this
-    one (int_opportunity_weekly_state):
-    - in the pipeline at the start (open, close date in the quarter): its amount change
-      is `increased` / `decreased` (for the starting owner); if it has another owner
-      at the end, `reassigned_out` / `reassigned_in`; then, by the owner at the end,
-      it leaves as `won`, `lost`, `pushed_out` or `slipped` (close date moved out of the
-      quarter: slipped when the move was made in the quarter's last month, its last
-      third; pushed out before), or stays (`ending`);
-    - not in it at the start but open in the quarter at the end, or closed this week
-      with a close date in the quarter: it comes in as `created` (created this week),
-      `pulled_in` (it was open, closing outside the quarter) or `reopened` (it was
-      closed), and a deal closed this week then leaves as `won` / `lost`.
-    Entries and exits count the amount at the end of the week; amount changes of deals
-    in the pipeline at the start are their own lines.  So, per week end and owner,
-    starting + every change = ending, for the count and for the amount (the test
-    assert_pipeline_movement_reconciles).  A deal without a reporting amount counts as 0.
+    the previous week end ("starting") to this one ("ending"), one row per movement.
+    The lines each deal moves, and the rules that classify them, are
+    int_pipeline_movement_lines.  So, per week end and owner, starting + every change =
+    ending, for the count and for the amount (the test
+    assert_pipeline_movement_reconciles).
 -#}
 {%- set movements = [
     'starting', 'created', 'reopened', 'pulled_in', 'reassigned_in', 'increased', 'decreased',
@@ -27,20 +14,9 @@
 
 with
 
-weekly_state as (
+lines as (
 
-    select
-        week_end,
-        opportunity_id,
-        owner_user_id,
-        is_open,
-        is_won_this_week,
-        is_lost_this_week,
-        created_at,
-        coalesce(amount_reporting, 0) as amount,
-        close_date,
-        close_date_set_at
-    from {{ ref('int_opportunity_weekly_state') }}
+    select * from {{ ref('int_pipeline_movement_lines') }}
 
 ),
 
@@ -50,132 +26,6 @@ movement_order as (
     select '{{ movement }}' as movement, {{ loop.index }} as movement_order
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
-
-),
-
--- Each deal's state at the week end (cur) and at the previous week end (prev), with
--- the fiscal quarter of the week end: the pipeline the movement is about.
-paired as (
-
-    select
-        coalesce(cur.week_end, {{ dbt.dateadd('day', 7, 'prev.week_end') }}) as week_end,
-        coalesce(cur.opportunity_id, prev.opportunity_id) as opportunity_id,
-        prev.opportunity_id is not null as has_prev,
-        prev.is_open as prev_is_open,
-        prev.owner_user_id as prev_owner,
-        prev.amount as prev_amount,
-        prev.close_date as prev_close_date,
-        cur.opportunity_id is not null as has_cur,
-        cur.is_open as cur_is_open,
-        cur.is_won_this_week,
-        cur.is_lost_this_week,
-        cur.owner_user_id as cur_owner,
-        cur.amount as cur_amount,
-        cur.close_date as cur_close_date,
-        cur.close_date_set_at,
-        cur.created_at
-    from weekly_state as cur
-    full outer join weekly_state as prev
-        on prev.opportunity_id = cur.opportunity_id
-        and prev.week_end = cast({{ dbt.dateadd('day', -7, 'cur.week_end') }} as date)
-
-),
-
-classified as (
-
-    select
-        paired.*,
-        {{ fiscal_quarter_label('paired.week_end') }} as fiscal_quarter,
-        coalesce(
-            paired.prev_is_open
-            and paired.prev_close_date between {{ fiscal_quarter_start('paired.week_end') }}
-                and {{ fiscal_quarter_end('paired.week_end') }},
-            false
-        ) as in_start,
-        coalesce(
-            paired.cur_is_open
-            and paired.cur_close_date between {{ fiscal_quarter_start('paired.week_end') }}
-                and {{ fiscal_quarter_end('paired.week_end') }},
-            false
-        ) as in_end,
-        coalesce(paired.cur_close_date between {{ fiscal_quarter_start('paired.week_end') }}
-            and {{ fiscal_quarter_end('paired.week_end') }}, false) as closes_in_quarter,
-        coalesce(
-            cast(paired.close_date_set_at as date)
-                >= {{ dbt.dateadd('month', 2, fiscal_quarter_start('paired.week_end')) }},
-            false
-        ) as moved_in_last_third,
-        case
-            when paired.created_at >= cast({{ dbt.dateadd('day', -6, 'paired.week_end') }} as timestamp) then 'created'
-            when paired.has_prev and paired.prev_is_open then 'pulled_in'
-            else 'reopened'
-        end as entry_movement
-    from paired
-    -- A previous week end's row whose next week end is past the spine's end.
-    where paired.week_end <= (select max(week_end) from weekly_state)
-
-),
-
--- One row per deal per line of the waterfall, with its signed effect.
-lines as (
-
-    -- In the pipeline at the start.
-    select week_end, fiscal_quarter, prev_owner as owner_user_id, 'starting' as movement,
-        1 as opportunity_count, prev_amount as amount
-    from classified
-    where in_start
-
-    union all
-
-    select week_end, fiscal_quarter, prev_owner, case when cur_amount > prev_amount then 'increased' else 'decreased' end,
-        0, cur_amount - prev_amount
-    from classified
-    where in_start and cur_amount <> prev_amount
-
-    union all
-
-    select week_end, fiscal_quarter, prev_owner, 'reassigned_out', -1, -cur_amount
-    from classified
-    where in_start and cur_owner is distinct from prev_owner
-
-    union all
-
-    select week_end, fiscal_quarter, cur_owner, 'reassigned_in', 1, cur_amount
-    from classified
-    where in_start and cur_owner is distinct from prev_owner
-
-    union all
-
-    -- Not in the pipeline at the start, but in it at the end or closed in the quarter this week.
-    select week_end, fiscal_quarter, cur_owner, entry_movement, 1, cur_amount
-    from classified
-    where not in_start
-        and (in_end or ((is_won_this_week or is_lost_this_week) and closes_in_quarter))
-
-    union all
-
-    -- Leaving: closed, or still open with the close date moved out of the quarter.
-    select
-        week_end,
-        fiscal_quarter,
-        cur_owner,
-        case
-            when is_won_this_week then 'won'
-            when is_lost_this_week then 'lost'
-            when moved_in_last_third then 'slipped'
-            else 'pushed_out'
-        end,
-        -1,
-        -cur_amount
-    from classified
-    where (in_start and not in_end)
-        or (not in_start and (is_won_this_week or is_lost_this_week) and closes_in_quarter)
-
-    union all
-
-    select week_end, fiscal_quarter, cur_owner, 'ending', 1, cur_amount
-    from classified
-    where in_end
 
 ),
 

@@ -2,11 +2,9 @@
     The qualified pipeline's four V's per week end (docs/domain.md: the qualified pipeline), per motion
     and for both (`all`): volume and value of the open qualified deals at the week end;
     velocity and conversion over the trailing window of var pipeline_trailing_weeks
-    week ends ending at it; each figure's change from the previous week end.
-
-    The closes in the window are qualified deals (won, or lost after reaching the
-    qualified pipeline) whose closing week end is in it, each deal once: by its latest
-    close in the window (a deal lost, reopened and won counts as won).
+    week ends ending at it (int_pipeline_weekly_figures, where the closes in the window
+    are defined); the win rates against their benchmark band (macros/benchmarks.sql);
+    each figure's change from the previous week end.
 -#}
 {%- set trailing_weeks = var('pipeline_trailing_weeks', 13) | int -%}
 {%- set tracked_figures = [
@@ -20,200 +18,61 @@
 
 with
 
-weekly_state as (
+figures as (
 
-    select
-        week_end,
-        opportunity_id,
-        motion,
-        is_qualified,
-        is_won_this_week,
-        is_lost_this_week,
-        qualified_at,
-        stage_entered_at,
-        amount_reporting
-    from {{ ref('int_opportunity_weekly_state') }}
-
-),
-
-calendar as (
-
-    select distinct week_end from {{ ref('dim_fiscal_calendar') }}
+    select * from {{ ref('int_pipeline_weekly_figures') }}
 
 ),
 
 as_of as (
 
-    select as_of_date from {{ ref('int_pipeline_as_of') }}
+    select pipeline_as_of_date as as_of_date from {{ ref('int_as_of') }}
 
 ),
 
--- Every week end of the spine, none skipped, so that "the previous week" is one row back.
-week_ends as (
-
-    select calendar.week_end
-    from calendar
-    where calendar.week_end >= (select min(week_end) from weekly_state)
-        and calendar.week_end <= (select max(week_end) from weekly_state)
-
-),
-
-motions as (
-
-    select distinct motion from weekly_state
-    union all
-    select 'all' as motion
-
-),
-
-open_qualified as (
-
-    select
-        week_end,
-        case when grouping(motion) = 1 then 'all' else motion end as motion,
-        count(*) as qualified_opportunities,
-        sum(amount_reporting) as qualified_pipeline_amount,
-        percentile_cont(0.5) within group (
-            order by {{ dbt.datediff('qualified_at', dbt.dateadd('day', 1, 'cast(week_end as timestamp)'), 'second') }} / 86400.0
-        ) as median_days_in_pipeline
-    from weekly_state
-    where is_qualified
-    group by grouping sets ((week_end, motion), (week_end))
-
-),
-
-qualified_closes as (
-
-    select
-        week_end as closed_week_end,
-        opportunity_id,
-        motion,
-        is_won_this_week as is_won,
-        amount_reporting,
-        {{ dbt.datediff('qualified_at', 'stage_entered_at', 'second') }} / 86400.0 as days_sql_to_close
-    from weekly_state
-    where (is_won_this_week or is_lost_this_week)
-        and qualified_at is not null
-
-),
-
--- Each week end with the closes of its trailing window, each deal by its latest close.
-window_closes as (
-
-    select
-        week_ends.week_end,
-        qualified_closes.*,
-        row_number() over (
-            partition by week_ends.week_end, qualified_closes.opportunity_id
-            order by qualified_closes.closed_week_end desc
-        ) as close_rank
-    from week_ends
-    inner join qualified_closes
-        on qualified_closes.closed_week_end <= week_ends.week_end
-        and qualified_closes.closed_week_end > {{ dbt.dateadd('day', -7 * trailing_weeks, 'week_ends.week_end') }}
-
-),
-
-trailing_closes as (
-
-    select
-        week_end,
-        case when grouping(motion) = 1 then 'all' else motion end as motion,
-        sum(case when is_won then 1 else 0 end) as won_opportunities,
-        sum(case when is_won then 0 else 1 end) as lost_opportunities,
-        coalesce(sum(case when is_won then amount_reporting end), 0) as won_amount,
-        coalesce(sum(case when is_won then 0 else amount_reporting end), 0) as lost_amount,
-        avg(case when is_won then amount_reporting end) as average_won_deal_size,
-        avg(case when is_won then days_sql_to_close end) as average_sales_cycle_days
-    from window_closes
-    where close_rank = 1
-    group by grouping sets ((week_end, motion), (week_end))
-
-),
-
-figures as (
-
-    select
-        week_ends.week_end,
-        motions.motion,
-        coalesce(open_qualified.qualified_opportunities, 0) as qualified_opportunities,
-        coalesce(open_qualified.qualified_pipeline_amount, 0) as qualified_pipeline_amount,
-        open_qualified.median_days_in_pipeline,
-        coalesce(trailing_closes.won_opportunities, 0) as won_opportunities,
-        coalesce(trailing_closes.lost_opportunities, 0) as lost_opportunities,
-        coalesce(trailing_closes.won_amount, 0) as won_amount,
-        coalesce(trailing_closes.lost_amount, 0) as lost_amount,
-        trailing_closes.average_won_deal_size,
-        trailing_closes.average_sales_cycle_days,
-        trailing_closes.won_opportunities * 1.0
-            / nullif(trailing_closes.won_opportunities + trailing_closes.lost_opportunities, 0) as win_rate_count,
-        trailing_closes.won_amount * 1.0 / nullif(trailing_closes.won_amount + trailing_closes.lost_amount, 0) as win_rate_value,
-        case motions.motion
-            when 'hunting' then {{ var('benchmark_win_rate_hunting') }}
-            when 'farming' then {{ var('benchmark_win_rate_farming') }}
-        end as win_rate_benchmark
-
-    from week_ends
-    cross join motions
-    left join open_qualified
-        on open_qualified.week_end = week_ends.week_end
-        and open_qualified.motion = motions.motion
-    left join trailing_closes
-        on trailing_closes.week_end = week_ends.week_end
-        and trailing_closes.motion = motions.motion
-
-),
-
-with_velocity as (
+derived as (
 
     select
         figures.*,
         figures.qualified_opportunities * figures.average_won_deal_size * figures.win_rate_count
             / nullif(figures.average_sales_cycle_days, 0) as pipeline_velocity,
-        figures.win_rate_benchmark - {{ var('benchmark_win_rate_tolerance') }} as win_rate_benchmark_low,
-        figures.win_rate_benchmark + {{ var('benchmark_win_rate_tolerance') }} as win_rate_benchmark_high
+        {{ win_rate_benchmark('figures.motion') }} as win_rate_benchmark,
+        {{ win_rate_benchmark_low(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_low,
+        {{ win_rate_benchmark_high(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_high
     from figures
 
 )
 
 select
-    with_velocity.week_end,
-    with_velocity.motion,
-    with_velocity.week_end <= as_of.as_of_date as is_week_complete,
+    derived.week_end,
+    derived.motion,
+    derived.week_end <= as_of.as_of_date as is_week_complete,
     {{ trailing_weeks }} as trailing_window_weeks,
-    cast({{ dbt.dateadd('day', 1 - 7 * trailing_weeks, 'with_velocity.week_end') }} as date) as trailing_window_start,
-    with_velocity.qualified_opportunities,
-    with_velocity.qualified_pipeline_amount,
-    with_velocity.median_days_in_pipeline,
-    with_velocity.won_opportunities,
-    with_velocity.lost_opportunities,
-    with_velocity.won_amount,
-    with_velocity.lost_amount,
-    with_velocity.average_won_deal_size,
-    with_velocity.average_sales_cycle_days,
-    with_velocity.pipeline_velocity,
-    with_velocity.win_rate_count,
-    with_velocity.win_rate_value,
-    with_velocity.win_rate_benchmark,
-    with_velocity.win_rate_benchmark_low,
-    with_velocity.win_rate_benchmark_high,
-    case
-        when with_velocity.win_rate_count is null or with_velocity.win_rate_benchmark is null then null
-        when with_velocity.win_rate_count < with_velocity.win_rate_benchmark_low then 'below'
-        when with_velocity.win_rate_count > with_velocity.win_rate_benchmark_high then 'above'
-        else 'within'
-    end as win_rate_count_vs_benchmark,
-    case
-        when with_velocity.win_rate_value is null or with_velocity.win_rate_benchmark is null then null
-        when with_velocity.win_rate_value < with_velocity.win_rate_benchmark_low then 'below'
-        when with_velocity.win_rate_value > with_velocity.win_rate_benchmark_high then 'above'
-        else 'within'
-    end as win_rate_value_vs_benchmark,
+    cast({{ dbt.dateadd('day', 1 - 7 * trailing_weeks, 'derived.week_end') }} as date) as trailing_window_start,
+    derived.qualified_opportunities,
+    derived.qualified_pipeline_amount,
+    derived.median_days_in_pipeline,
+    derived.won_opportunities,
+    derived.lost_opportunities,
+    derived.won_amount,
+    derived.lost_amount,
+    derived.average_won_deal_size,
+    derived.average_sales_cycle_days,
+    derived.pipeline_velocity,
+    derived.win_rate_count,
+    derived.win_rate_value,
+    derived.win_rate_benchmark,
+    derived.win_rate_benchmark_low,
+    derived.win_rate_benchmark_high,
+    {{ versus_band('derived.win_rate_count', 'derived.win_rate_benchmark_low', 'derived.win_rate_benchmark_high') }}
+        as win_rate_count_vs_benchmark,
+    {{ versus_band('derived.win_rate_value', 'derived.win_rate_benchmark_low', 'derived.win_rate_benchmark_high') }}
+        as win_rate_value_vs_benchmark,
     {%- for figure in tracked_figures %}
-    with_velocity.{{ figure }} - lag(with_velocity.{{ figure }}) over (
-        partition by with_velocity.motion order by with_velocity.week_end
+    derived.{{ figure }} - lag(derived.{{ figure }}) over (
+        partition by derived.motion order by derived.week_end
     ) as {{ figure }}_change{{ ',' if not loop.last }}
     {%- endfor %}
 
-from with_velocity
+from derived
 cross join as_of

@@ -32,7 +32,7 @@ stage_map as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_pipeline_as_of') }}
+    select pipeline_as_of_date as as_of_date from {{ ref('int_as_of') }}
 
 ),
 

@@ -1,0 +1,64 @@
+{#-
+    Which nodes of the forecast tree each owner's deals roll up into (docs/domain.md:
+    forecasting): the owner itself and every manager above it (int_sales_hierarchy),
+    and the company.  An owner missing from the users file is a node of its own,
+    under the node 'unknown_owner'; deals without an owner (owner_user_id null) roll
+    up into 'unknown_owner' and the company only.  node_type says which kind of node.
+-#}
+
+with
+
+owners as (
+
+    select distinct owner_user_id
+    from {{ ref('int_forecast_owner_weekly') }}
+
+),
+
+hierarchy as (
+
+    select user_id, ancestor_user_id
+    from {{ ref('int_sales_hierarchy') }}
+
+),
+
+known_users as (
+
+    select distinct user_id from hierarchy
+
+)
+
+select
+    hierarchy.user_id as owner_user_id,
+    hierarchy.ancestor_user_id as node_id,
+    'user' as node_type
+from hierarchy
+inner join owners
+    on owners.owner_user_id = hierarchy.user_id
+
+union all
+
+select
+    owner_user_id,
+    owner_user_id as node_id,
+    'user' as node_type
+from owners
+where owner_user_id not in (select user_id from known_users)
+
+union all
+
+select
+    owner_user_id,
+    'unknown_owner' as node_id,
+    'unknown_owner' as node_type
+from owners
+where owner_user_id is null
+    or owner_user_id not in (select user_id from known_users)
+
+union all
+
+select
+    owner_user_id,
+    'company' as node_id,
+    'company' as node_type
+from owners
