@@ -10,7 +10,8 @@ on every column, floating-point values rounded to 9 significant digits so that a
 order of a sum does not count as a change of value.
 
 `compare` says, per data set and relation, whether the rows and values are the same, and shows
-the first differing rows when they are not; it exits 1 on any difference.
+the first differing rows when they are not; it exits 1 on any difference.  A column the change
+adds is named, not compared; a column it removes is a difference.
 """
 
 from __future__ import annotations
@@ -132,10 +133,16 @@ def compare(before: Path, after: Path) -> int:
             cols_a = [c[0] for c in con.execute(f"describe select * from {a}").fetchall()]
             cols_b = [c[0] for c in con.execute(f"describe select * from {b}").fetchall()]
             rows = con.execute(f"select count(*) from {a}").fetchone()[0]
-            if cols_a != cols_b:
-                print(f"{dataset_dir.name}.{name}: columns differ\n  before {cols_a}\n  after  {cols_b}")
+            missing_columns = [c for c in cols_a if c not in cols_b]
+            if missing_columns:
+                print(f"{dataset_dir.name}.{name}: columns missing after: {missing_columns}")
                 differences += 1
                 continue
+            # A column the change adds is reported, not compared: every column that was there
+            # before must keep its values.
+            new_columns = [c for c in cols_b if c not in cols_a]
+            listed = ", ".join('"' + c.replace('"', '""') + '"' for c in cols_a)
+            a, b = f"(select {listed} from {a})", f"(select {listed} from {b})"
             only_a = con.execute(f"select * from (select * from {a} except all select * from {b}) limit 5").fetchall()
             only_b = con.execute(f"select * from (select * from {b} except all select * from {a}) limit 5").fetchall()
             if only_a or only_b:
@@ -146,7 +153,8 @@ def compare(before: Path, after: Path) -> int:
                 for row in only_b:
                     print(f"  + {row}")
             else:
-                print(f"{dataset_dir.name}.{name}: same ({rows} rows)")
+                added = f", new columns {new_columns}" if new_columns else ""
+                print(f"{dataset_dir.name}.{name}: same ({rows} rows){added}")
     print("no differences" if not differences else f"{differences} relations differ")
     return 1 if differences else 0
 
