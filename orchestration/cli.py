@@ -56,7 +56,7 @@ def refresh_lock_if_free(build_db: Path):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ingest.generate import generate
+    from sample_exports import generate
 
     summary = generate(Path(args.out), scale=args.scale, seed=args.seed, weeks=args.weeks, progress=not args.quiet)
     print(f"wrote {len(summary.drops)} drops ({summary.drops[0]} .. {summary.drops[-1]}), "
