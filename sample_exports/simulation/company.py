@@ -21,6 +21,7 @@ from sample_exports.simulation.reference_data import (
 from sample_exports.simulation.scales import Scale
 from sample_exports.writing import DropWriter, Record
 
+# The simulated company's own currency: its exchange rates (currency_rates) are USD per unit.
 REPORTING_CURRENCY = "USD"
 
 
@@ -195,7 +196,6 @@ def poisson(rng: random.Random, lam: float) -> int:
             p *= rng.random()
         return k
     return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-
 
 
 # The company's reference data: its people, exchange rates, campaigns and quotas.

@@ -40,7 +40,6 @@ EXISTING_BUSINESS = Motion(EXISTING_BUSINESS_TYPE, 0.93, 0.75, 12_000, 50, 0.55,
                             "Professional Services", "Premium Support Upgrade"))
 
 
-
 class Opportunity:
     """An opportunity's life, applied change by change in time order.
 

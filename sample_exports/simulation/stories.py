@@ -145,7 +145,6 @@ def work_lead(sim: Sim, rec: Record, convert: Callable[[int], tuple[str, str]],
         rec.change(rec.last_ts + rng.randint(1, 45) * DAY + rng.randrange(DAY), deleted=1)
 
 
-
 # --------------------------------------------------------------------------- stories
 
 
@@ -254,7 +253,6 @@ def existing_customer_lead(sim: Sim, ts: int, account: Record, company: Company,
 
     work_lead(sim, lead, convert, conversion=0.6)
     lead.emit(sim)
-
 
 
 def installed_customer_story(sim: Sim) -> None:
