@@ -23,8 +23,9 @@ $(INSTALLED): pyproject.toml requirements.lock
 	touch $@
 
 # The dbt manifest is prepared once here, not when Dagster imports the code location.
+# profiles.yml reads the build file's path from the environment the settings give dbt.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	cd dbt_project && $(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt_project && env $$($(BIN)/funnelcast config --dbt-env) $(BIN)/dbt parse --quiet --profiles-dir .
 	touch $@
 
 demo: setup

@@ -1,7 +1,7 @@
 """The export contract, version 1: the one definition of every file kind and column.
 
 Everything that needs to know the contract reads it from here: the loader and its
-validation (ingest/load.py), the sample generator (ingest/generate.py), the dbt
+validation (ingest/load.py), the sample generator (sample_exports/), the dbt
 sources (dbt_project/models/staging/_sources.yml, rendered by ``render_dbt_sources``)
 and the contract table in docs/exports.md (rendered by ``render_docs_tables``).
 tests/test_contract.py fails when a rendered file no longer matches this module.

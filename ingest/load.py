@@ -42,8 +42,9 @@ import duckdb
 
 from ingest.contract import KINDS, LINEAGE_COLUMNS, Column, FileKind
 from ingest.drops import DEFAULT_DROP_PATTERN, DropFile, find_files, misnamed_drops, sha256_of
-from ingest.mapping import ColumnSpec, KindMapping, Mapping, identity_mapping, template_fields
-from ingest.parsers import PARSER_OPTIONS, expectation, rounding_loss, sql_literal, suggestion, typed_expr
+from ingest.mapping import ColumnSpec, KindMapping, Mapping, identity_mapping, scalar_text, template_fields
+from ingest.parsers import PARSER_OPTIONS, expectation, rounding_loss, suggestion, typed_expr
+from ingest.sql_text import quote_ident, sql_literal
 
 STAGE = "_funnelcast_stage"  # temp table holding one file's rows as text
 STAGE_READ = "_funnelcast_stage_read"  # the rows as DuckDB's CSV reader returned them, before their lines are known
@@ -116,10 +117,6 @@ class KindLoad:
     @property
     def files_loaded(self) -> int:
         return sum(1 for f in self.files if not f.skipped)
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # ----------------------------------------------------------------------------- schema
@@ -666,22 +663,14 @@ def _text_expr(spec: ColumnSpec, resolve: _Resolver) -> str:
         cases = " ".join(f"WHEN {sql_literal(k.lower())} THEN {sql_literal(v)}" for k, v in opts["values"].items())
         # With a value map, `default` is what every other value (and an empty one) becomes;
         # `default: null` keeps only the values listed.
-        otherwise = sql_literal(_scalar(opts["default"])) if "default" in opts else expr
+        otherwise = sql_literal(scalar_text(opts["default"])) if "default" in opts else expr
         expr = f"(CASE lower({expr}) {cases} ELSE {otherwise} END)"
     if "present" in opts or "absent" in opts:
-        present = sql_literal(_scalar(opts["present"])) if "present" in opts else expr
-        expr = f"(CASE WHEN {expr} IS NOT NULL THEN {present} ELSE {sql_literal(_scalar(opts.get('absent')))} END)"
+        present = sql_literal(scalar_text(opts["present"])) if "present" in opts else expr
+        expr = f"(CASE WHEN {expr} IS NOT NULL THEN {present} ELSE {sql_literal(scalar_text(opts.get('absent')))} END)"
     if "default" in opts and "values" not in opts:
-        expr = f"coalesce({expr}, {sql_literal(_scalar(opts['default']))})"
+        expr = f"coalesce({expr}, {sql_literal(scalar_text(opts['default']))})"
     return expr
-
-
-def _scalar(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _stage_lookups(con: duckdb.DuckDBPyConnection, df: DropFile, kmap: KindMapping, mapping: Mapping,

@@ -202,7 +202,8 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _scalar_text(value: Any) -> str | None:
+def scalar_text(value: Any) -> str | None:
+    """A YAML scalar of a mapping file as the text a CSV field would hold (true/false for booleans)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -225,10 +226,10 @@ def parse_column_spec(spec: Any, where: str, path: Path | None) -> ColumnSpec:
     if "values" in options:
         if not isinstance(options["values"], dict):
             raise _fail(path, f"{where}.values", "expected a map of export value: contract value")
-        options["values"] = {str(_scalar_text(k)): _scalar_text(v) for k, v in options["values"].items()}
+        options["values"] = {str(scalar_text(k)): scalar_text(v) for k, v in options["values"].items()}
     for key in ("formats", "true_values", "false_values"):
         if key in options:
-            options[key] = [str(_scalar_text(v)) for v in _as_list(options[key])]
+            options[key] = [str(scalar_text(v)) for v in _as_list(options[key])]
     if "decimal_mark" in options and options["decimal_mark"] not in (".", ","):
         raise _fail(path, f"{where}.decimal_mark", f"must be '.' or ',', got {options['decimal_mark']!r}")
     if "template" in spec:
@@ -240,7 +241,7 @@ def parse_column_spec(spec: Any, where: str, path: Path | None) -> ColumnSpec:
             raise _fail(path, f"{where}.template", "names no column: write columns as {Column Name}")
         return ColumnSpec(where, template=str(spec["template"]), options=options)
     if "value" in spec:
-        return ColumnSpec(where, value=_scalar_text(spec["value"]), has_value=True, options=options)
+        return ColumnSpec(where, value=scalar_text(spec["value"]), has_value=True, options=options)
     columns = tuple(str(c) for c in _as_list(spec.get("column")))
     return ColumnSpec(where, columns=columns, options=options)
 

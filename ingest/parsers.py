@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.contract import DUCKDB_TYPES, TYPE_EXPECTATIONS
+from ingest.sql_text import sql_literal
 
 # Formats tried, in this order, to suggest `formats:` for dates nobody described.
 CANDIDATE_FORMATS = (
@@ -29,11 +30,6 @@ MONEY_PATTERN = r"^[^0-9.,\-]{0,5}\s*-?\s*[0-9][0-9., ]*\s*[KkMmBb]?\s*[^0-9.,]{
 OFFSET_PATTERN = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 PARSER_OPTIONS = ("formats", "timezone", "money", "decimal_mark", "percent", "fraction", "true_values", "false_values")
 
-
-def sql_literal(value: str | None) -> str:
-    if value is None:
-        return "NULL"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def sql_list(values) -> str:

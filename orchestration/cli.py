@@ -7,7 +7,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import sys
 import traceback
 import uuid
@@ -24,39 +23,47 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        shutil.copyfile(INSTANCE_TEMPLATE, home / "dagster.yaml")
+        (home / "dagster.yaml").write_text(instance_settings(), encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
+def instance_settings() -> str:
+    """orchestration/dagster.yaml, with the concurrency limits of the one-writer rule added."""
+    import yaml
+
+    from funnelcast.one_writer import dagster_concurrency
+
+    return (INSTANCE_TEMPLATE.read_text(encoding="utf-8")
+            + "# The one-writer rule (funnelcast/one_writer.py): one writer of the build file at a time.\n"
+            + yaml.safe_dump({"concurrency": dagster_concurrency()}, sort_keys=False))
+
+
 @contextmanager
-def refresh_lock(build_db: Path):
-    """Hold the build file's writer lock; a second `funnelcast run` waits for the first."""
-    build_db.parent.mkdir(parents=True, exist_ok=True)
-    with open(build_db.with_suffix(".lock"), "w") as lock:
+def writer_lock(build_db: Path, wait: bool = True):
+    """Hold the build file's writer lock (funnelcast/one_writer.py) and yield True.
+
+    When another process holds it: with `wait`, wait for it (a second `funnelcast run`
+    runs after the first); without, yield False at once.
+    """
+    from funnelcast.one_writer import writer_lock_file
+
+    lock_file = writer_lock_file(build_db)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                yield False
+                return
             print(f"another refresh is writing {build_db}; waiting for it to finish...", file=sys.stderr)
             fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-@contextmanager
-def refresh_lock_if_free(build_db: Path):
-    """The refresh lock if no refresh holds it (yields True), else yields False at once."""
-    build_db.parent.mkdir(parents=True, exist_ok=True)
-    with open(build_db.with_suffix(".lock"), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
         yield True
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ingest.generate import generate
+    from sample_exports import generate
 
     summary = generate(Path(args.out), scale=args.scale, seed=args.seed, weeks=args.weeks, progress=not args.quiet)
     print(f"wrote {len(summary.drops)} drops ({summary.drops[0]} .. {summary.drops[-1]}), "
@@ -126,11 +133,12 @@ def run_log_path(home: Path, run_id: str) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ingest.config import load_settings
+    from funnelcast.settings import choose_settings_file, settings_in_force
 
+    # The one settings object of this process: the code location imported below takes it too.
     if args.config:
-        os.environ["FUNNELCAST_CONFIG"] = str(Path(args.config).resolve())
-    settings = load_settings()
+        choose_settings_file(args.config)
+    settings = settings_in_force()
     mapping = checked_mapping(settings)
     if mapping is None:
         return 2
@@ -149,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     facts = report_run.RunFacts(kinds_total=len(raw_assets), dbt_models_total=len(funnelcast_dbt_assets.keys),
                                 dbt_tests_total=len(funnelcast_dbt_assets.check_keys))
     started = report_run.now()
-    with refresh_lock(settings.build_db), dg.DagsterInstance.get() as instance:
+    with writer_lock(settings.build_db), dg.DagsterInstance.get() as instance:
         fail_orphaned_cli_runs(instance)
         print(f"weekly refresh, run {run_id[:8]}" + (f"; full Dagster and dbt logs: {log_file}" if log_file else ""),
               flush=True)
@@ -238,7 +246,7 @@ def cmd_drop_list(args: argparse.Namespace) -> int:
     """Every drop there is (landed, loaded or retracted) and what the build file holds of it."""
     import duckdb
 
-    from ingest.config import load_settings
+    from funnelcast.settings import load_settings
     from ingest.drops import find_drops
     from orchestration.retract import format_time, retracted
 
@@ -292,17 +300,27 @@ def cmd_drop_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def writable_build_file(command: str, settings):
+    """A read-write connection to the build file, or None once the user is told who holds it."""
+    from orchestration.resources import BuildFileLocked, open_build_file
+
+    try:
+        return open_build_file(str(settings.build_db), str(settings.published_db))
+    except BuildFileLocked as exc:
+        print(f"funnelcast {command}: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_drop_retract(args: argparse.Namespace) -> int:
     """Take a drop back: its rows leave the raw layer, the next run rebuilds the marts without it."""
-    from ingest.config import load_settings
+    from funnelcast.settings import load_settings
     from ingest.drops import find_drops
-    from orchestration.resources import BuildFileLocked, open_build_file
     from orchestration.retract import RetractError, describe_removed, format_time, retract
 
     settings = load_settings(args.config)
     drop = args.drop.strip().rstrip("/").split("/")[-1]
     home = ensure_dagster_home()
-    with refresh_lock_if_free(settings.build_db) as free:
+    with writer_lock(settings.build_db, wait=False) as free:
         if not free:
             print(f"funnelcast drop retract: a refresh (`funnelcast run` or `funnelcast docs`) is using "
                   f"{settings.build_db}; retract {drop} when it has finished. Nothing was changed.", file=sys.stderr)
@@ -324,10 +342,8 @@ def cmd_drop_retract(args: argparse.Namespace) -> int:
                   f"nothing to retract. To keep {drop} from being loaded, move it out of {settings.landing_dir} "
                   "(or rename it to start with _).", file=sys.stderr)
             return 2
-        try:
-            con = open_build_file(str(settings.build_db), str(settings.published_db))
-        except BuildFileLocked as exc:
-            print(f"funnelcast drop retract: {exc}", file=sys.stderr)
+        con = writable_build_file("drop retract", settings)
+        if con is None:
             return 1
         try:
             result = retract(con, drop, find_drops(settings.landing_dir, settings.drop_name_pattern))
@@ -355,13 +371,12 @@ def cmd_drop_retract(args: argparse.Namespace) -> int:
 
 def cmd_drop_restore(args: argparse.Namespace) -> int:
     """Undo a retraction: the next run loads the drop's folder again."""
-    from ingest.config import load_settings
-    from orchestration.resources import BuildFileLocked, open_build_file
+    from funnelcast.settings import load_settings
     from orchestration.retract import restore
 
     settings = load_settings(args.config)
     drop = args.drop.strip().rstrip("/").split("/")[-1]
-    with refresh_lock_if_free(settings.build_db) as free:
+    with writer_lock(settings.build_db, wait=False) as free:
         if not free:
             print(f"funnelcast drop restore: a refresh is using {settings.build_db}; try again when it has finished.",
                   file=sys.stderr)
@@ -369,10 +384,8 @@ def cmd_drop_restore(args: argparse.Namespace) -> int:
         if not settings.build_db.exists():
             print(f"funnelcast drop restore: {drop} is not retracted (there is no build file)", file=sys.stderr)
             return 2
-        try:
-            con = open_build_file(str(settings.build_db), str(settings.published_db))
-        except BuildFileLocked as exc:
-            print(f"funnelcast drop restore: {exc}", file=sys.stderr)
+        con = writable_build_file("drop restore", settings)
+        if con is None:
             return 1
         with con:
             done = restore(con, drop)
@@ -385,7 +398,7 @@ def cmd_drop_restore(args: argparse.Namespace) -> int:
 
 def cmd_vocabularies(args: argparse.Namespace) -> int:
     """Copy the vocabularies in force to a folder, to edit them there (the `vocabulary_dir` setting)."""
-    from ingest.config import load_settings
+    from funnelcast.settings import load_settings
     from ingest.vocabularies import copy_vocabularies
 
     settings = load_settings(args.config)
@@ -403,7 +416,7 @@ def cmd_vocabularies(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ingest.config import load_settings
+    from funnelcast.settings import load_settings
     from orchestration.report import build_report
 
     settings = load_settings(args.config)
@@ -417,7 +430,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def docs_commands(build_db: Path, dbt_vars: dict, port: int) -> tuple[list[str], list[str]]:
     """`dbt docs generate` (the catalog reads the build file) and `dbt docs serve` on localhost only."""
-    from orchestration.project import DBT_PROJECT_DIR, dbt_executable
+    from orchestration.dbt_project import DBT_PROJECT_DIR, dbt_executable
 
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     generate = [dbt_executable(), "docs", "generate", *common, "--vars", json.dumps(dbt_vars, sort_keys=True)]
@@ -428,21 +441,21 @@ def docs_commands(build_db: Path, dbt_vars: dict, port: int) -> tuple[list[str],
 def cmd_docs(args: argparse.Namespace) -> int:
     import subprocess
 
-    from ingest.config import load_settings
+    from funnelcast.settings import load_settings
 
     settings = load_settings(args.config)
     if not settings.build_db.exists():
         raise FileNotFoundError(f"{settings.build_db} does not exist yet: run `funnelcast run` first")
     generate, serve = docs_commands(settings.build_db, settings.dbt_vars(), args.port)
-    env = {**os.environ, "FUNNELCAST_BUILD_DB": str(settings.build_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     # The catalog is read from the build file: wait for a running refresh, as a second run would.
-    with refresh_lock(settings.build_db):
+    with writer_lock(settings.build_db):
         built = subprocess.run(generate, env=env, cwd=REPO_ROOT)
     if built.returncode != 0:
         print("funnelcast docs: dbt docs generate failed (its output is above)", file=sys.stderr)
         return built.returncode
     if args.no_serve:
-        from orchestration.project import DBT_PROJECT_DIR
+        from orchestration.dbt_project import DBT_PROJECT_DIR
 
         print(f"built the dbt docs site: {DBT_PROJECT_DIR / 'target' / 'index.html'}")
         return 0
@@ -462,9 +475,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from ingest.config import load_settings
+    from funnelcast.settings import load_settings
 
-    print(json.dumps(load_settings(args.config).as_dict(), indent=2))
+    settings = load_settings(args.config)
+    if args.dbt_env:  # NAME=value lines, for `env` (the Makefile's dbt parse)
+        print("\n".join(f"{name}={value}" for name, value in settings.dbt_env().items()))
+        return 0
+    print(json.dumps(settings.as_dict(), indent=2))
     return 0
 
 
@@ -485,6 +502,21 @@ def cmd_contract(args: argparse.Namespace) -> int:
     head = text[: text.index(DOCS_TABLES_HEADING) + len(DOCS_TABLES_HEADING)]
     docs.write_text(head + render_docs_tables() + "\n", encoding="utf-8")
     print(f"wrote {sources} and {docs}")
+    return 0
+
+
+def cmd_dbt_vars(args: argparse.Namespace) -> int:
+    """Write the settings defaults into dbt_project.yml's vars, as `contract --write` renders the sources."""
+    from funnelcast.settings import render_dbt_project_vars
+    from orchestration.dbt_project import DBT_PROJECT_DIR
+
+    path = DBT_PROJECT_DIR / "dbt_project.yml"
+    rendered = render_dbt_project_vars(path.read_text(encoding="utf-8"))
+    if not args.write:
+        print(rendered, end="")
+        return 0
+    path.write_text(rendered, encoding="utf-8")
+    print(f"wrote {path}")
     return 0
 
 
@@ -544,11 +576,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     cfg = sub.add_parser("config", help="print the settings in force")
     cfg.add_argument("--config")
+    cfg.add_argument("--dbt-env", action="store_true", help="print the environment dbt is given (NAME=value lines)")
     cfg.set_defaults(func=cmd_config)
 
     con = sub.add_parser("contract", help="print the dbt sources rendered from the export contract; --write updates them and docs/exports.md")
     con.add_argument("--write", action="store_true")
     con.set_defaults(func=cmd_contract)
+
+    dvars = sub.add_parser("dbt-vars", help="print dbt_project.yml with its vars' defaults rendered from the settings "
+                                            "defaults; --write updates it")
+    dvars.add_argument("--write", action="store_true")
+    dvars.set_defaults(func=cmd_dbt_vars)
     return parser
 
 

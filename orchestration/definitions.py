@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingest.config import Settings, load_settings
+from funnelcast.settings import Settings, settings_in_force
 from orchestration.assets.dbt import funnelcast_dbt_assets
-from orchestration.assets.publish import published_freshness_checks, published_freshness_sensor, published_marts_file
+from orchestration.assets.published_marts_file import (
+    published_freshness_checks, published_freshness_sensor, published_marts_file,
+)
 from orchestration.assets.raw import raw_assets, vocabularies
 from orchestration.assets.report import monday_report
 from orchestration.jobs import weekly_refresh_job
@@ -14,7 +16,8 @@ from orchestration.resources import build_resources
 from orchestration.schedules import weekly_refresh_schedule
 from orchestration.sensors import new_drop_sensor
 
-settings = load_settings()
+# Read once: the resources, the schedule, the sensor and the asset descriptions all take this object.
+settings = settings_in_force()
 
 
 def with_file_paths(asset: dg.AssetsDefinition, settings: Settings) -> dg.AssetsDefinition:

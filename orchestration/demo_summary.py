@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.config import load_settings
+from funnelcast.settings import load_settings
 from orchestration.report import report_path
 
 # How fresh the published numbers are.

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-# One writer per DuckDB file: run the steps one after another in one process, and
-# tag the run so the run queue starts at most one refresh at a time (dagster.yaml).
-REFRESH_CONCURRENCY_TAG = "funnelcast/warehouse-writer"
+from funnelcast.one_writer import WRITER_RUN_TAG
+
 
 weekly_refresh_job = dg.define_asset_job(
     name="weekly_refresh",
     selection=dg.AssetSelection.all(),
     description="Load new export drops into raw, then dbt build staging, intermediate and marts (tests included).",
+    # One writer per DuckDB file (funnelcast/one_writer.py): the steps run one after another in
+    # one process, and the tag lets the run queue start one refresh at a time.
     executor_def=dg.in_process_executor,
-    tags={REFRESH_CONCURRENCY_TAG: "1"},
+    tags={WRITER_RUN_TAG: "1"},
 )

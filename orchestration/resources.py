@@ -1,4 +1,4 @@
-"""Resources: the build DuckDB file, dbt and the settings."""
+"""Resources: the build DuckDB file, dbt and the settings, all from one settings object."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from ingest.config import Settings, load_settings
-from orchestration.project import dbt_executable, dbt_project
-
-# Every asset that writes the build file is in this pool, whose limit is 1 (see
-# dagster.yaml): DuckDB allows one writer per file, so two writers would fail on its lock.
-WAREHOUSE_POOL = "funnelcast_warehouse"
+from funnelcast.settings import Settings
+from orchestration.dbt_project import WarehouseDbtResource, dbt_executable, dbt_project
 
 # How long an open waits for a lock to go away before failing.  Long enough for the
 # sensor's or `funnelcast drop list`'s read of the load log (milliseconds), far shorter
@@ -99,19 +94,13 @@ class WarehouseResource(DuckDBResource):
             con.close()
 
 
-class SettingsResource(dg.ConfigurableResource):
-    """The funnelcast.yaml settings, read when a run starts (not when the code loads)."""
-
-    config_path: str | None = None
-
-    def get(self) -> Settings:
-        return load_settings(self.config_path)
-
-
 def build_resources(settings: Settings) -> dict[str, object]:
+    """The resources of the code location, all from the one settings object of the process."""
     settings.build_db.parent.mkdir(parents=True, exist_ok=True)
     return {
         "duckdb": WarehouseResource(database=str(settings.build_db), published_db=str(settings.published_db)),
-        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
-        "settings": SettingsResource(config_path=settings.config_file if settings.config_file != "defaults" else None),
+        "dbt": WarehouseDbtResource(project_dir=dbt_project(), dbt_executable=dbt_executable(),
+                                    env=settings.dbt_env()),
+        # The object itself: assets take `settings: dg.ResourceParam[Settings]`.
+        "settings": dg.ResourceDefinition.hardcoded_resource(settings, "the settings in force (funnelcast.yaml)"),
     }

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publish import OPS_SCHEMA
+from orchestration.atomic_publish import OPS_SCHEMA
 
 RETRACTED_DDL = f"""
 CREATE TABLE IF NOT EXISTS {OPS_SCHEMA}.retracted_drops (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingest.config import Settings
+from funnelcast.settings import Settings
 from orchestration.jobs import weekly_refresh_job
 
 

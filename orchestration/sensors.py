@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingest.config import load_settings
+from funnelcast.settings import settings_in_force
 from ingest.drops import find_drops
 from orchestration.jobs import weekly_refresh_job
 from orchestration.retract import needs_full_refresh, retracted
@@ -84,7 +84,8 @@ def drops_to_request(landed: list[str], loaded: set[str], requested: set[str]) -
     "of the build file) land in the landing folder; drops already loaded, by any run, never trigger it.",
 )
 def new_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    settings = load_settings()
+    # The process's one settings object, the one the code location and its resources were built from.
+    settings = settings_in_force()
     # A refresh in progress loads every drop there is; reading the build file now would
     # also contend for its lock with the writer.
     busy = context.instance.get_runs(

@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATE = """
 import sys, json
 from pathlib import Path
-from ingest.generate import generate
+from sample_exports import generate
 s = generate(Path(sys.argv[1]), scale=sys.argv[2], seed=42)
 import resource
 print(json.dumps({"rows": s.total_rows, "drops": len(s.drops), "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))

@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope="session")
 def small_landing(tmp_path_factory) -> Path:
     """A small generated drop set (a full export then weekly deltas), shared read-only."""
-    from ingest.generate import generate
+    from sample_exports import generate
 
     out = tmp_path_factory.mktemp("landing_small")
     generate(out, scale="small", seed=7)
@@ -54,7 +54,7 @@ def demo_refresh(tmp_path_factory):
 
     Shared read-only by the report, docs and summary tests: (folder, config, dagster home, the run's output).
     """
-    from ingest.generate import generate
+    from sample_exports import generate
 
     folder = tmp_path_factory.mktemp("demo")
     generate(folder / "landing", scale="medium", seed=42, progress=False)

@@ -5,7 +5,7 @@ deletions) holds every case with a known answer: an opportunity's stage history,
 upsert and delete rules, a reports-to chain with a cycle and a dangling manager, the
 currency conversion and the sales motion.  It is loaded with the real loader and
 built with one `dbt build` for the module.  The generated small data set (when
-ingest/generate.py is there) checks the same reconciliation at volume.
+sample_exports/ is there) checks the same reconciliation at volume.
 """
 
 from __future__ import annotations
@@ -392,8 +392,8 @@ def test_hierarchy_with_a_cycle_and_a_dangling_manager_keeps_every_user(handmade
 
 @pytest.fixture(scope="module")
 def generated(request, tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
-    if importlib.util.find_spec("ingest.generate") is None:
-        pytest.skip("ingest/generate.py is not there yet")
+    if importlib.util.find_spec("sample_exports") is None:
+        pytest.skip("sample_exports/ is not there yet")
     landing = request.getfixturevalue("small_landing")
     work = tmp_path_factory.mktemp("dbt_generated")
     db = work / "build.duckdb"

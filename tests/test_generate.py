@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-import ingest.generate as gen
+import sample_exports as gen
 from ingest.contract import KINDS
-from ingest.generate import FILE_KINDS
-from ingest.generate import AS_OF, SCALES, generate
+from sample_exports import FILE_KINDS
+from sample_exports import AS_OF, SCALES, generate
 
 STAGE_ORDER = {name: i for i, (name, _) in enumerate(gen.STAGES)}
 WON, LOST = "Closed Won", "Closed Lost"
@@ -89,7 +89,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path):
 def test_buffer_size_does_not_change_the_files(tmp_path, monkeypatch):
     """Streaming in tiny chunks (as large does in big ones) writes the same bytes."""
     generate(tmp_path / "big", seed=5)
-    monkeypatch.setattr(gen, "FLUSH_ROWS", 7)
+    monkeypatch.setattr("sample_exports.generate_drops.FLUSH_ROWS", 7)
     generate(tmp_path / "tiny", seed=5)
     files = [str(p.relative_to(tmp_path / "big")) for p in (tmp_path / "big").rglob("*.csv")]
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / "big", tmp_path / "tiny", files, shallow=False)

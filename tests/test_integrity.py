@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.config import load_settings
+from funnelcast.settings import load_settings
 from ingest.drops import find_drops, misnamed_drops
 from ingest.load import RejectPolicy, load_kind
 from ingest.mapping import load_mapping

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.config import load_settings
+from funnelcast.settings import load_settings
 from ingest.contract import KINDS
 from orchestration.schedules import weekly_refresh_schedule
 from orchestration.sensors import new_drop_sensor
@@ -112,7 +112,7 @@ def test_every_dbt_test_is_an_asset_check_on_the_right_asset():
     import json
 
     from orchestration.definitions import defs
-    from orchestration.project import dbt_project
+    from orchestration.dbt_project import dbt_project
 
     checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
     manifest = json.loads(dbt_project().manifest_path.read_text())
@@ -148,7 +148,7 @@ def test_the_published_file_passed_its_checks_in_the_run(demo_refresh):
 
 
 def test_the_row_count_check_finds_a_published_table_that_differs(demo_refresh, tmp_path):
-    from orchestration.assets.publish import _row_count_mismatches
+    from orchestration.assets.published_marts_file import _row_count_mismatches
 
     folder = demo_refresh[0]
     build, published = tmp_path / "build.duckdb", tmp_path / "funnelcast.duckdb"
@@ -165,7 +165,7 @@ def test_the_row_count_check_finds_a_published_table_that_differs(demo_refresh, 
 def test_the_freshness_check_fails_a_week_and_a_day_after_the_last_publication():
     from dagster._core.test_utils import freeze_time
 
-    from orchestration.assets.publish import PUBLISHED_KEY, published_freshness_checks
+    from orchestration.assets.published_marts_file import PUBLISHED_KEY, published_freshness_checks
 
     published_at = dt.datetime(2026, 11, 23, 6, 30, tzinfo=dt.timezone.utc)  # a Monday's refresh
     with dg.instance_for_test() as instance:

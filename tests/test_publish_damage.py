@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.publish import publish
+from orchestration.atomic_publish import publish
 from orchestration.resources import WarehouseResource
 from tests.conftest import BIN, REPO_ROOT, run_funnelcast, write_settings
 from tests.test_recovery import sha256
@@ -180,7 +180,7 @@ def test_the_next_publish_removes_every_leftover_of_an_interrupted_one(tmp_path)
 KILLED_PUBLISH = """
 import sys, duckdb
 from pathlib import Path
-from orchestration.publish import publish
+from orchestration.atomic_publish import publish
 con = duckdb.connect(sys.argv[1])
 publish(con, Path(sys.argv[2]), "killed-run")
 """
@@ -188,7 +188,7 @@ publish(con, Path(sys.argv[2]), "killed-run")
 FULL_DISK_PUBLISH = """
 import resource, signal, sys, duckdb
 from pathlib import Path
-from orchestration.publish import publish
+from orchestration.atomic_publish import publish
 con = duckdb.connect(sys.argv[1])
 # A full disk, for this process: writes past 2 MB fail (EFBIG) instead of killing it.
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

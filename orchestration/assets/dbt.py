@@ -2,16 +2,16 @@
 
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
-from ingest.config import load_settings
-from orchestration.project import DBT_PROJECT_DIR, REPO_ROOT, dbt_project
-from orchestration.resources import WAREHOUSE_POOL, SettingsResource, WarehouseResource
+from funnelcast.one_writer import WRITER_POOL
+from funnelcast.settings import Settings, settings_in_force
+from orchestration.dbt_project import DBT_PROJECT_DIR, REPO_ROOT, WarehouseDbtResource, dbt_project
+from orchestration.resources import WarehouseResource
 from orchestration.retract import mark_rebuilt, needs_full_refresh
 
 # dbt folders that become Dagster groups (models/<folder>/...); seeds join staging.
@@ -41,7 +41,7 @@ def where_it_lives(dbt_resource_props: Mapping[str, Any]) -> str:
         return f"Defined in {source_file}."
     relation = f"{dbt_resource_props['schema']}.{dbt_resource_props.get('alias') or dbt_resource_props['name']}"
     published = " (also published to the analysts' file)" if dbt_resource_props["schema"] == "marts" else ""
-    return f"Defined in {source_file}; built as {relation} in {load_settings().build_db}{published}."
+    return f"Defined in {source_file}; built as {relation} in {settings_in_force().build_db}{published}."
 
 
 def layer_of(fqn: list[str]) -> str:
@@ -61,20 +61,18 @@ def dbt_build_args(settings_vars: Mapping[str, Any], full_refresh: bool = False)
     manifest=dbt_project().manifest_path,
     project=dbt_project(),
     dagster_dbt_translator=FunnelcastTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-    pool=WAREHOUSE_POOL,
+    pool=WRITER_POOL,
 )
-def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource,
-                          duckdb: WarehouseResource):
-    current = settings.get()
-    # profiles.yml reads the build file's path from this variable.
-    os.environ["FUNNELCAST_BUILD_DB"] = str(current.build_db)
+def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: WarehouseDbtResource,
+                          settings: dg.ResourceParam[Settings], duckdb: WarehouseResource):
+    # The build file's path reaches dbt (profiles.yml) through the resource's env, from the same settings.
     # Opening the build file first also fails fast, naming the process, when a client
     # opened it since the loads; dbt's own error would not say who.
     with duckdb.get_connection() as con:
         retracted = needs_full_refresh(con)
     if retracted:
         context.log.info(f"full refresh: the marts are rebuilt without the retracted drop(s) {', '.join(retracted)}")
-    yield from dbt.cli(dbt_build_args(current.dbt_vars(), full_refresh=bool(retracted)), context=context).stream()
+    yield from dbt.cli(dbt_build_args(settings.dbt_vars(), full_refresh=bool(retracted)), context=context).stream()
     # Only a whole build that got this far (no error-severity test failed) leaves them out for good.
     if retracted and not context.is_subset:
         with duckdb.get_connection() as con:

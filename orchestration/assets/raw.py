@@ -9,7 +9,8 @@ from ingest.load import ensure_raw_schema, kinds_provided, load_kind
 from ingest.vocabularies import (
     VocabularyError, load_vocabularies, missing_stage_history, unknown_values, unknown_values_message,
 )
-from orchestration.resources import WAREHOUSE_POOL, SettingsResource
+from funnelcast.one_writer import WRITER_POOL
+from funnelcast.settings import Settings
 from orchestration.retract import retracted
 
 # Per file in the load log: rows read = rows loaded + rows rejected, and the raw and
@@ -44,7 +45,7 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
         description=f"raw.{kind.name}: every version of every row of `{kind.name}` files ({kind.description}), "
         "with the drop, file and line it came from.",
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
+        pool=WRITER_POOL,
         metadata={"required_file": kind.required, "record_key": ", ".join(kind.key)},
         check_specs=[
             dg.AssetCheckSpec(
@@ -54,13 +55,12 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
             dg.AssetCheckSpec("no_rejected_rows", asset=key, description="no row of this kind is in raw.rejected_rows"),
         ],
     )
-    def raw_kind(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource):
-        current = settings.get()
-        mapping = current.load_mapping()
+    def raw_kind(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: dg.ResourceParam[Settings]):
+        mapping = settings.load_mapping()
         with duckdb.get_connection() as con:
             # A retracted drop stays out until the user restores it (orchestration/retract.py).
             skipped = retracted(con)
-            result = load_kind(con, current.landing_dir, kind.name, current.reject_policy(), mapping,
+            result = load_kind(con, settings.landing_dir, kind.name, settings.reject_policy(), mapping,
                                skip_drops=frozenset(skipped))
             provided = kind.name in kinds_provided(con)
             total = con.execute(f"SELECT count(*) FROM raw.{kind.name}").fetchone()[0]
@@ -74,7 +74,7 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
             patterns = ", ".join(mapping.kinds[kind.name].patterns)
             raise dg.Failure(
                 description=f"no drop provides {kind.name}, a required kind: mapping {mapping.name} reads it from files "
-                f"named {patterns} in {current.landing_dir}/<drop>/. Nothing was published.",
+                f"named {patterns} in {settings.landing_dir}/<drop>/. Nothing was published.",
             )
         for f in result.files:
             if not f.skipped:
@@ -95,7 +95,7 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
                 "rows_quarantined": result.rows_rejected,
                 "rows_total": total,
                 "drops_loaded": ", ".join(sorted({f.drop for f in result.files if not f.skipped})) or "none",
-                "drops_retracted": ", ".join(d for d in skipped if (current.landing_dir / d).exists()) or "none",
+                "drops_retracted": ", ".join(d for d in skipped if (settings.landing_dir / d).exists()) or "none",
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -139,18 +139,17 @@ def _vocabulary_specs() -> list[dg.AssetSpec]:
     ]
 
 
-@dg.multi_asset(specs=_vocabulary_specs(), pool=WAREHOUSE_POOL, name="vocabularies")
-def vocabularies(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource):
+@dg.multi_asset(specs=_vocabulary_specs(), pool=WRITER_POOL, name="vocabularies")
+def vocabularies(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: dg.ResourceParam[Settings]):
     """Load the vocabularies, then stop the run when the data uses a value they lack.
 
     A sales stage, forecast category or opportunity type the vocabularies do not list
     cannot be placed (an unmapped "Won" would be an open deal for ever): failing here
     keeps dbt and the publish from running, so the last good marts stay published.
     """
-    current = settings.get()
-    mapping = current.load_mapping()
+    mapping = settings.load_mapping()
     try:
-        files = current.vocabulary_files()
+        files = settings.vocabulary_files()
         with duckdb.get_connection() as con:
             ensure_raw_schema(con)
             skipped = set(retracted(con))
@@ -159,7 +158,8 @@ def vocabularies(context: dg.AssetExecutionContext, duckdb: DuckDBResource, sett
             no_history = missing_stage_history(con)
     except VocabularyError as exc:
         raise dg.Failure(description=str(exc)) from exc
-    unmatched = [f"{p.parent.name}/{p.name}" for p in unknown_files(current.landing_dir, mapping, current.drop_name_pattern)
+    unmatched = [f"{p.parent.name}/{p.name}"
+                 for p in unknown_files(settings.landing_dir, mapping, settings.drop_name_pattern)
                  if p.parent.name not in skipped]
     if unmatched:
         context.log.warning(

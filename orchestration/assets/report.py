@@ -2,16 +2,15 @@
 
 import dagster as dg
 
-from ingest.config import load_settings
-from orchestration.assets.publish import PUBLISHED_KEY
+from funnelcast.settings import Settings, settings_in_force
+from orchestration.assets.published_marts_file import PUBLISHED_KEY
 from orchestration.report import build_report, report_path
-from orchestration.resources import SettingsResource
 
 REPORT_KEY = dg.AssetKey(["published", "monday_report"])
 
 
 def _describe() -> str:
-    settings = load_settings()
+    settings = settings_in_force()
     return (
         f"The Monday report {report_path(settings.published_db)}: a self-contained, offline HTML page of charts "
         f"(funnel, four V's, waterfall, forecast, accuracy, speed to lead, campaigns) drawn from "
@@ -27,9 +26,8 @@ def _describe() -> str:
     kinds={"html"},
     description=_describe(),
 )
-def monday_report(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
-    current = settings.get()
-    report = build_report(current.published_db, currency=current.reporting_currency)
+def monday_report(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+    report = build_report(settings.published_db, currency=settings.reporting_currency)
     context.log.info(f"wrote the Monday report to {report.path}")
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(report.path)), "figures": report.figures, "bytes": report.bytes}

@@ -5,6 +5,15 @@ The settings are read from the YAML file named by FUNNELCAST_CONFIG, else from
 are resolved against the folder of the config file (or the working directory when
 there is no file).  docs/configuration.md lists every setting; `funnelcast config`
 prints the values in force.
+
+They are the whole application's (schedule, paths, fiscal calendar, benchmarks) and
+also carry the options of the loader, which takes them as parameters (the mapping,
+the vocabulary files and `RejectPolicy`): ingest/ never reads a settings file.  A
+process reads them once (`settings_in_force`) and hands that one object to the Dagster
+resources, the schedule, the sensor, dbt's vars (`dbt_vars`) and dbt's environment
+(`dbt_env`).  The defaults of the dbt vars are written into dbt_project.yml by
+`funnelcast dbt-vars --write` (`render_dbt_project_vars`); tests/test_settings.py fails
+when the two differ.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from ingest.drops import DEFAULT_DROP_PATTERN
 
 CONFIG_ENV = "FUNNELCAST_CONFIG"
 DEFAULT_CONFIG_FILE = "funnelcast.yaml"
+# profiles.yml names the build file by this variable (`Settings.dbt_env`).
+BUILD_DB_ENV = "FUNNELCAST_BUILD_DB"
 
 # Schema names analysts type; a DuckDB file of the same name would shadow them.
 RESERVED_FILE_STEMS = {"marts", "raw", "staging", "intermediate", "seeds", "main"}
@@ -144,7 +155,7 @@ class Settings:
         )
 
     def dbt_vars(self) -> dict[str, Any]:
-        """The settings the dbt models read, passed as `dbt build --vars`."""
+        """The settings the dbt models read, passed as `dbt build --vars` (their defaults are in dbt_project.yml)."""
         b = self.benchmarks
         return {
             "reporting_currency": self.reporting_currency,
@@ -162,6 +173,10 @@ class Settings:
             "benchmark_win_rate_tolerance": b.win_rate_tolerance,
         }
 
+    def dbt_env(self) -> dict[str, str]:
+        """The environment variables dbt_project/profiles.yml reads, for every dbt invocation."""
+        return {BUILD_DB_ENV: str(self.build_db)}
+
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: (str(v) if isinstance(v, (Path, date)) else v) for k, v in d.items()}
@@ -170,16 +185,46 @@ class Settings:
 _PATH_SETTINGS = {"landing_dir", "build_db", "published_db", "mapping", "vocabulary_dir"}
 
 
-def load_settings(path: Path | str | None = None) -> Settings:
-    """Read the settings file (see the module docstring for where it is looked for)."""
+def settings_file(path: Path | str | None = None) -> Path | None:
+    """The settings file that applies: `path`, else FUNNELCAST_CONFIG, else ./funnelcast.yaml when it
+    exists; None when the defaults apply."""
     if path is None and os.environ.get(CONFIG_ENV):
         path = os.environ[CONFIG_ENV]
     if path is None and Path(DEFAULT_CONFIG_FILE).exists():
         path = DEFAULT_CONFIG_FILE
+    return None if path is None else Path(path)
+
+
+_chosen_file: Path | None = None
+_in_force: dict[tuple[str, str], Settings] = {}
+
+
+def choose_settings_file(path: Path | str) -> None:
+    """Make `path` this process's settings file (`funnelcast run --config`), before anything reads them."""
+    global _chosen_file
+    _chosen_file = Path(path).resolve()
+
+
+def settings_in_force() -> Settings:
+    """This process's settings: read from their file on first use, the same object after.
+
+    The code location (orchestration/definitions.py), its resources, the sensor and every
+    asset description take this one object.  It is kept per settings file, so a process
+    whose FUNNELCAST_CONFIG names another file (as the tests do) reads that one once.
+    """
+    path = settings_file(_chosen_file)
+    key = (str(path.resolve()) if path else "defaults", str(Path.cwd()))
+    if key not in _in_force:
+        _in_force[key] = load_settings(path)
+    return _in_force[key]
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read the settings file (see the module docstring for where it is looked for)."""
+    path = settings_file(path)
     if path is None:
         return _resolve(Settings(), Path.cwd())
 
-    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"config file {path} does not exist (named by {CONFIG_ENV} or the command line)")
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -209,3 +254,52 @@ def _resolve(settings: Settings, base: Path) -> Settings:
         if getattr(settings, name) is not None
     }
     return Settings(**{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, **resolved})
+
+
+# ----------------------------------------------------------------------------- dbt_project.yml vars
+
+
+def dbt_var_text(value: Any) -> str:
+    """A var's default as dbt_project.yml writes it (0.20, not 0.2: the benchmarks read as fractions)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.2f}" if float(f"{value:.2f}") == value else repr(value)
+    return str(value)
+
+
+def render_dbt_project_vars(dbt_project_yml: str, defaults: dict[str, Any] | None = None) -> str:
+    """dbt_project.yml with each settings var's default (`Settings().dbt_vars()`) written in place.
+
+    Only the value of each settings var's line in the `vars:` block changes; the other
+    vars (not settings, e.g. hierarchy_max_depth) and the comments stay as written.
+    """
+    defaults = Settings().dbt_vars() if defaults is None else defaults
+    lines = dbt_project_yml.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == "vars:"), None)
+    if start is None:
+        raise ValueError("dbt_project.yml has no top-level `vars:` block")
+    missing = set(defaults)
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if line.strip() and not line.startswith((" ", "#")):
+            break  # the next top-level key: the vars block is over
+        found = re.match(r"^(\s+)([a-z_0-9]+):", line)
+        if found and found.group(2) in defaults:
+            name = found.group(2)
+            lines[i] = f"{found.group(1)}{name}: {dbt_var_text(defaults[name])}\n"
+            missing.discard(name)
+    if missing:
+        raise ValueError(f"dbt_project.yml vars lack the setting(s) {', '.join(sorted(missing))}: add a line for each")
+    return "".join(lines)
+
+
+def dbt_var_drift(dbt_project_yml: str) -> dict[str, tuple[Any, Any]]:
+    """{var: (dbt_project.yml default, settings default)} for every settings var whose defaults differ."""
+    declared = (yaml.safe_load(dbt_project_yml) or {}).get("vars") or {}
+    missing = object()
+    return {
+        name: (declared.get(name, "(missing)"), default)
+        for name, default in Settings().dbt_vars().items()
+        if declared.get(name, missing) != default
+    }

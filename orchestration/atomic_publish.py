@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.sql_text import quote_ident, sql_literal
+
 # Schemas copied to the published file.  staging and raw hold personal data (lead
 # names, e-mails, phones) and are never published.
 PUBLISHED_SCHEMAS = ("marts",)
@@ -74,17 +76,18 @@ def mart_docs(manifest_path: Path) -> dict[str, TableDocs]:
     return docs
 
 
-def sql_literal(text: str) -> str:
-    # COMMENT ON takes no bound parameters; descriptions are our own YAML, quoted anyway.
-    return "'" + " ".join(text.split()).replace("'", "''") + "'"
+def comment_literal(text: str) -> str:
+    # COMMENT ON takes no bound parameters; descriptions are our own YAML, quoted anyway,
+    # on one line.
+    return sql_literal(" ".join(text.split()))
 
 
 def _comment(build: duckdb.DuckDBPyConnection, table: str, docs: TableDocs) -> None:
     if docs.description.strip():
-        build.execute(f"COMMENT ON TABLE pub.{table} IS {sql_literal(docs.description)}")
+        build.execute(f"COMMENT ON TABLE pub.{table} IS {comment_literal(docs.description)}")
     for column, text in docs.columns.items():
         if text.strip():
-            build.execute(f"COMMENT ON COLUMN pub.{table}.{quote_ident(column)} IS {sql_literal(text)}")
+            build.execute(f"COMMENT ON COLUMN pub.{table}.{quote_ident(column)} IS {comment_literal(text)}")
 
 
 def minimum_reader_version(storage_tag: str) -> tuple[int, ...]:
@@ -139,10 +142,6 @@ class Publication:
     drops: list[str]
     previous: PreviousFile = PreviousFile("missing")
     leftovers_removed: tuple[str, ...] = ()
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def staging_path(published: Path, run_id: str) -> Path:

@@ -8,18 +8,18 @@ import dagster as dg
 import duckdb as duckdb_client
 from dagster_duckdb import DuckDBResource
 
-from ingest.config import load_settings
+from funnelcast.one_writer import WRITER_POOL
+from funnelcast.settings import Settings, settings_in_force
+from ingest.sql_text import quote_ident
 from orchestration.assets.dbt import funnelcast_dbt_assets
-from orchestration.project import dbt_project
-from orchestration.publish import (
+from orchestration.atomic_publish import (
     PUBLISHED_STORAGE_VERSION,
     mart_docs,
     minimum_reader_version,
     publish,
     published_storage_tag,
-    quote_ident,
 )
-from orchestration.resources import WAREHOUSE_POOL, SettingsResource
+from orchestration.dbt_project import dbt_project
 
 PUBLISHED_KEY = dg.AssetKey(["published", "marts_file"])
 
@@ -32,11 +32,11 @@ PUBLISHED_MAX_AGE = timedelta(days=8)
 
 
 def _describe() -> str:
-    settings = load_settings()
+    settings = settings_in_force()
     return (
         f"The analysts' DuckDB file {settings.published_db} (setting published_db): the marts schema of the build "
         f"file {settings.build_db} copied, with every dbt description as a table and column comment, and swapped in "
-        f"atomically, in storage version {PUBLISHED_STORAGE_VERSION} (orchestration/publish.py)."
+        f"atomically, in storage version {PUBLISHED_STORAGE_VERSION} (orchestration/atomic_publish.py)."
     )
 
 
@@ -47,7 +47,7 @@ def _describe() -> str:
     # step, so this step never runs and the published file stays as it was.
     deps=list(funnelcast_dbt_assets.keys),
     kinds={"duckdb"},
-    pool=WAREHOUSE_POOL,
+    pool=WRITER_POOL,
     description=_describe(),
     check_specs=[
         dg.AssetCheckSpec(
@@ -65,9 +65,9 @@ def _describe() -> str:
     ],
 )
 def published_marts_file(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: SettingsResource
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: dg.ResourceParam[Settings]
 ):
-    target = settings.get().published_db
+    target = settings.published_db
     with duckdb.get_connection() as con:
         publication = publish(con, target, context.run_id, docs=mart_docs(dbt_project().manifest_path))
         mismatched = _row_count_mismatches(con, target)

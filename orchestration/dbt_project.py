@@ -1,0 +1,100 @@
+"""The dbt project as Dagster sees it: built once, shared by the resource and the assets;
+and the dbt resource, which hands each dbt invocation the environment profiles.yml reads."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
+
+from funnelcast.settings import settings_in_force
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@contextmanager
+def environment_for_invocation(env: Mapping[str, str]) -> Iterator[None]:
+    """`env` over the process environment while one dbt invocation starts, then as it was.
+
+    dagster-dbt 0.29 builds the environment of a dbt process from os.environ and takes
+    none of its own; this is the only place it is touched, and only for the call.
+    """
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class WarehouseDbtResource(DbtCliResource):
+    """dbt, with the environment profiles.yml reads (the build file's path: `Settings.dbt_env`).
+
+    The dbt process and dagster-dbt's in-process adapter get `env` for the invocation
+    only: nothing is left in the process environment for the next run or test to inherit.
+    """
+
+    env: dict[str, str] = {}
+
+    def cli(self, args: Sequence[str], **kwargs: Any):
+        # The dbt process starts (and copies its environment) inside cli(); its events stream after.
+        with environment_for_invocation(self.env):
+            return super().cli(args, **kwargs)
+
+
+class WarehouseDbtPreparer(DagsterDbtProjectPreparer):
+    """`dbt parse` with the venv's dbt and the settings' dbt environment (profiles.yml has no defaults)."""
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        env = settings_in_force().dbt_env()
+        WarehouseDbtResource(project_dir=project, dbt_executable=dbt_executable(), env=env).cli(
+            self._prepare_project_cli_args, target_path=project.target_path).wait()
+        self._invalidate_seeds_in_partial_parse(project)
+
+
+@cache
+def dbt_project() -> DbtProject:
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    preparer = WarehouseDbtPreparer()
+    # The manifest is built once by `dbt parse` (make setup), not at every import:
+    # parsing costs seconds.  The dev server re-parses on load so model edits show;
+    # elsewhere a manifest older than the dbt files is re-parsed, because a stale one
+    # makes the run fail on models it does not know.
+    if manifest_is_stale(project.manifest_path):
+        preparer.prepare(project)
+    else:
+        preparer.prepare_if_dev(project)
+    return project
+
+
+def manifest_is_stale(manifest: Path) -> bool:
+    if not manifest.exists():
+        return True
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests"):
+        sources += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime
+
+
+def dbt_executable() -> str:
+    """The venv's dbt: dagster-dbt no longer installs dbt, and the venv may not be on PATH."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if not found:
+        raise RuntimeError("dbt is not installed: run `make setup` (it installs dbt-core into .venv)")
+    return found
