@@ -14,6 +14,8 @@ import datetime as dt
 
 from tests.drops import change, opportunity, user
 
+BUILD_SELECTION = ["+path:models/marts/forecast"]
+
 W1, W2 = dt.date(2026, 1, 18), dt.date(2026, 2, 15)
 
 USERS = [

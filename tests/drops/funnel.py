@@ -13,6 +13,9 @@ from functools import partial
 from tests import drops
 from tests.drops import account, mql, moves, touch, user
 
+# Everything the funnel marts need; `cautious` keeps tests on unselected models out of the run.
+BUILD_SELECTION = ["+path:models/marts/funnel"]
+
 lead = partial(drops.lead, phone_prefix="+1 555 01")
 opportunity = partial(drops.opportunity, name_suffix=" deal")
 

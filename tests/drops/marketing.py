@@ -14,6 +14,8 @@ from functools import partial
 from tests import drops
 from tests.drops import account, log, mql, moves, spend, user
 
+BUILD_SELECTION = ["+path:models/marts/marketing"]
+
 lead = partial(drops.lead, sdr="u_sdr")
 opportunity = partial(drops.opportunity, name_suffix=" deal")
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from tests.drops import change, opportunity, user
 
+# Everything the pipeline marts need, and nothing else (the funnel marts are other
+# modules' business); `cautious` keeps tests on unselected models out of the run.
+BUILD_SELECTION = ["+path:models/marts/pipeline"]
+
 USERS = [
     user("u_mgr"),
     user("u_rep_a", reports_to_id="u_mgr"),

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 from tests.drops import account, change, user
 
+# The layers these tests read; marts are other modules' business.  `cautious` keeps
+# tests that also read unselected models (marts) out of the run.
+# The shared intermediate models only: the issue-specific ones under intermediate/<area>/ read marts.
+BUILD_SELECTION = [
+    "path:models/staging",
+    "int_opportunity_changes", "int_opportunity_stage_visits", "int_user_hierarchy",
+]
+
 FULL, DELTA = "2026-01-05", "2026-01-12"
 
 # ----------------------------------------------------------------------------- the drop set
