@@ -49,7 +49,7 @@ def sensor_requests(config: Path, home: Path, monkeypatch) -> list[str]:
 
 @pytest.fixture(scope="module")
 def clean_without_bad_drop(small_landing, tmp_path_factory) -> Path:
-    """A clean run on every drop but the bad one: the folder (landing, warehouse, home)."""
+    """A clean run on every drop but the bad one: the folder (landing, warehouse, dagster_home)."""
     folder = tmp_path_factory.mktemp("retract_clean")
     refresh_once(folder, small_landing, ignore=lambda d, names: [BAD_DROP] if BAD_DROP in names else [])
     return folder
