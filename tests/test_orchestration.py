@@ -194,9 +194,9 @@ def test_the_code_location_is_named_funnelcast(tmp_path):
 
 @pytest.fixture(scope="module")
 def refreshed(small_refresh, tmp_path_factory):
-    """The session's real weekly refresh of the small drop set, in a copy of this module's own (with
-    its DAGSTER_HOME): its tests run again and add a broken drop, in order.
-    (folder, landing, settings file, Dagster home, the refresh's output)."""
+    """The session's real weekly refresh of the small drop set (conftest.small_refresh), copied with
+    its DAGSTER_HOME for this module alone: its tests refresh again and add a broken drop, in order.
+    (folder, landing, settings file, Dagster home, the refresh's output)"""
     folder, proc = small_refresh
     return (*copy_refresh(folder, tmp_path_factory.mktemp("refresh") / "copy"), proc)
 
