@@ -32,6 +32,13 @@ def published_runs(db: Path) -> int:
         return con.execute("SELECT count(*) FROM marts.published_runs").fetchone()[0]
 
 
+@pytest.fixture(scope="module")
+def first_refresh(small_refresh) -> Path:
+    """A folder holding landing/, warehouse/ and dagster_home/ after one good refresh (the session's:
+    read it only; `warehouse` is a copy to change)."""
+    return small_refresh[0]
+
+
 def add_drop(landing: Path, name: str, users_csv: str) -> None:
     (landing / name).mkdir()
     (landing / name / "users.csv").write_text(users_csv, encoding="utf-8")
