@@ -37,7 +37,7 @@ MART_SCHEMA = "marts"
 
 @dataclass(frozen=True)
 class HandMade:
-    """A hand-made drop set of a test module: the module's `drops` attribute, built with `dbt_vars`."""
+    """A hand-made drop set (a module of tests/drops): its `drops` attribute, built with `dbt_vars`."""
 
     module: str
     drops: str = "HANDMADE"
@@ -46,12 +46,12 @@ class HandMade:
 
 
 HAND_MADE = {
-    "funnel": HandMade("tests.test_funnel_marts", vars_attr="HANDMADE_VARS"),
-    "pipeline": HandMade("tests.test_pipeline_marts"),
-    "forecast": HandMade("tests.test_forecast_marts"),
-    "forecast_february": HandMade("tests.test_forecast_marts", dbt_vars={"fiscal_year_start_month": 2}),
-    "marketing": HandMade("tests.test_marketing_marts", vars_attr="HANDMADE_VARS"),
-    "staging": HandMade("tests.test_dbt_staging"),
+    "funnel": HandMade("tests.drops.funnel", vars_attr="HANDMADE_VARS"),
+    "pipeline": HandMade("tests.drops.pipeline"),
+    "forecast": HandMade("tests.drops.forecast"),
+    "forecast_february": HandMade("tests.drops.forecast", vars_attr="FEBRUARY_VARS"),
+    "marketing": HandMade("tests.drops.marketing", vars_attr="HANDMADE_VARS"),
+    "staging": HandMade("tests.drops.staging"),
 }
 DATASETS = ["medium", *HAND_MADE]
 

@@ -1,14 +1,26 @@
-"""Shared fixtures: generated drop sets and settings files in temporary folders."""
+"""Shared fixtures: generated drop sets, the warehouses built from them once per session, and
+settings files in temporary folders.
+
+Session-scoped and read-only: `small_landing`, `small_warehouse`, `small_refresh`, `demo_refresh` and
+the hand-made builds (`<set>_handmade`, `forecast_february`). A test that changes what it is given
+takes a private copy (`warehouse`, or a module's own copy of `small_refresh`).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
+
+from tests.drops import forecast, funnel, marketing, pipeline, staging
+from tests.warehouse import built_warehouse_fixture, dbt_build, load_landing
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -48,6 +60,34 @@ def run_funnelcast(*args: str, config: Path, dagster_home: Path, check: bool = F
     return proc
 
 
+def refresh_once(folder: Path, landing: Path, ignore: Callable | None = None) -> subprocess.CompletedProcess:
+    """`landing` copied to folder/landing and refreshed once by the real CLI, which must succeed:
+    folder then holds landing/, funnelcast.yaml, warehouse/ and dagster_home/."""
+    shutil.copytree(landing, folder / "landing", ignore=ignore)
+    config = write_settings(folder, folder / "landing")
+    return run_funnelcast("run", config=config, dagster_home=folder / "dagster_home", check=True)
+
+
+def copy_refresh(folder: Path, dest: Path) -> tuple[Path, Path, Path, Path]:
+    """A private copy of a refreshed folder: (folder, landing, settings file, Dagster home)."""
+    shutil.copytree(folder, dest)
+    return dest, dest / "landing", write_settings(dest, dest / "landing"), dest / "dagster_home"
+
+
+@pytest.fixture(scope="session")
+def small_refresh(small_landing, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The small drop set after one good weekly refresh: (the folder, the run's output). Read-only."""
+    folder = tmp_path_factory.mktemp("small_refresh")
+    return folder, refresh_once(folder, small_landing)
+
+
+@pytest.fixture()
+def warehouse(small_refresh, tmp_path) -> tuple[Path, Path, Path, Path]:
+    """A private copy of the small refresh, so each test can change it: (folder, landing, settings
+    file, Dagster home)."""
+    return copy_refresh(small_refresh[0], tmp_path / "copy")
+
+
 @pytest.fixture(scope="session")
 def demo_refresh(tmp_path_factory):
     """What `make demo` makes (the medium generated drops, seed 42), refreshed once by the real CLI.
@@ -62,3 +102,28 @@ def demo_refresh(tmp_path_factory):
     home = folder / "dagster_home"
     proc = run_funnelcast("run", config=config, dagster_home=home, check=True)
     return folder, config, home, proc
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(small_landing, tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The small drop set loaded (every kind must load) and every model built, by the real loader and
+    dbt, for the layers' and marts' reconciliations at volume; a read-only connection."""
+    work = tmp_path_factory.mktemp("small_warehouse")
+    db = work / "build.duckdb"
+    load_landing(small_landing, db)
+    dbt_build(db, work)
+    con = duckdb.connect(str(db), read_only=True)
+    yield con
+    con.close()
+
+
+# The hand-made drop sets (tests/drops), each built once for every test module that reads it.
+funnel_handmade = built_warehouse_fixture(
+    "funnel_handmade", funnel.HANDMADE, select=funnel.BUILD_SELECTION, dbt_vars=funnel.HANDMADE_VARS)
+marketing_handmade = built_warehouse_fixture(
+    "marketing_handmade", marketing.HANDMADE, select=marketing.BUILD_SELECTION, dbt_vars=marketing.HANDMADE_VARS)
+pipeline_handmade = built_warehouse_fixture("pipeline_handmade", pipeline.HANDMADE, select=pipeline.BUILD_SELECTION)
+forecast_handmade = built_warehouse_fixture("forecast_handmade", forecast.HANDMADE, select=forecast.BUILD_SELECTION)
+forecast_february = built_warehouse_fixture(
+    "forecast_february", forecast.HANDMADE, select=forecast.BUILD_SELECTION, dbt_vars=forecast.FEBRUARY_VARS)
+staging_handmade = built_warehouse_fixture("staging_handmade", staging.HANDMADE, select=staging.BUILD_SELECTION)

@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ingest.mapping import Mapping, load_preset
+from tests.drops import change
 from tests.warehouse import DropSet
 
 
@@ -54,11 +55,6 @@ def twin_mapping(vendor: str) -> Mapping:
         "opportunity_type_map": vendor_vocab["opportunity_type_map"],
         "forecast_category_map": sugar.vocabularies["forecast_category_map"],
     })
-
-
-def change(aid: str, oid: str, at: str, field: str, before: str, after: str) -> dict[str, str]:
-    return {"id": aid, "parent_id": oid, "date_created": at, "field_name": field,
-            "before_value_string": before, "after_value_string": after}
 
 
 # ============================================================================ Salesforce

@@ -1,133 +1,29 @@
 """The forecast marts (issue 5) on real DuckDB files, built by the real dbt.
 
-A hand-made three-level sales organisation (VP -> manager -> two reps), plus two
-users whose reports_to_id point at each other (a cycle), with seven deals closing in
-fiscal 2026-Q1 whose forecast categories, close dates and stages change during the
-quarter.  Commit, best case and pipeline for every node are worked out by hand at two
-week ends.  The same drops, built with a February fiscal-year start, prove the
-quarters move.  The generated small data set proves the roll-up adds up, closed won
-reconciles with staging and accuracy is 1 where the call was right.
+The hand-made drop set (tests/drops/forecast.py): a three-level sales organisation (VP ->
+manager -> two reps), plus two users whose reports_to_id point at each other (a cycle), with
+eight deals closing in fiscal 2026-Q1 whose forecast categories, close dates and stages change
+during the quarter.  Commit, best case and pipeline for every node are worked out by hand at two
+week ends.  The same drops, built with a February fiscal-year start (`forecast_february`), prove
+the quarters move.  The generated small data set (`small_warehouse`) proves the roll-up adds up,
+closed won reconciles with staging and accuracy is 1 where the call was right.
 
-Calendar (2026, weeks end on Sunday): FY2026-Q1 = Jan 1 .. Mar 31 with the default
-January start; Sundays Jan 18 (week 3), Feb 8 (week 6), Feb 15 (week 7), Feb 22.
+Calendar (2026, weeks end on Sunday): FY2026-Q1 = Jan 1 .. Mar 31 with the default January start;
+Sundays Jan 18 (week 3), Feb 8 (week 6), Feb 15 (week 7), Feb 22.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.warehouse import dbt_build, load_landing, rows, warned, write_drop_set
+from tests.drops.forecast import W1, W2
+from tests.warehouse import rows, warned
 
-BUILD_SELECTION = ["+path:models/marts/forecast", "+path:models/marts/calendar"]  # the tests read the calendar mart too
 
 D = dt.date
-W1, W2 = D(2026, 1, 18), D(2026, 2, 15)
-
-USERS = [
-    {"id": "u_vp", "user_name": "vp", "first_name": "Vera", "last_name": "Price", "title": "VP Sales"},
-    {"id": "u_mgr", "user_name": "mgr", "first_name": "Max", "last_name": "Grant", "title": "Sales Manager",
-     "reports_to_id": "u_vp"},
-    {"id": "u_rep_a", "user_name": "rep_a", "title": "Account Executive", "reports_to_id": "u_mgr"},
-    {"id": "u_rep_b", "user_name": "rep_b", "title": "Account Executive", "reports_to_id": "u_mgr"},
-    # A cycle in the export: x reports to y, y reports to x.
-    {"id": "u_x", "user_name": "x", "reports_to_id": "u_y"},
-    {"id": "u_y", "user_name": "y", "reports_to_id": "u_x"},
-]
-
-
-def opportunity(oid, created, modified, owner, amount, close, stage, commit) -> dict[str, str]:
-    return {
-        "id": oid, "name": oid, "date_entered": created, "date_modified": modified, "assigned_user_id": owner,
-        "opportunity_type": "New Business", "amount": amount, "date_closed": close, "sales_stage": stage,
-        "commit_stage": commit,
-    }
-
-
-def change(aid, oid, at, field, before, after) -> dict[str, str]:
-    return {"id": aid, "parent_id": oid, "date_created": at, "field_name": field,
-            "before_value_string": before, "after_value_string": after}
-
-
-# Current records; the audit log below replays how they got there.
-OPPORTUNITIES = [
-    # D1 rep_a 10000: upside, made include on Mon Feb 2.  (Its last edit, Feb 20, ends the spine at Sun Feb 22.)
-    opportunity("D1", "2026-01-05 09:00:00", "2026-02-20 09:00:00", "u_rep_a", "10000", "2026-03-15",
-                "Qualification", "include"),
-    # D2 rep_a 4000: exclude throughout.
-    opportunity("D2", "2026-01-05 09:00:00", "2026-01-05 09:00:00", "u_rep_a", "4000", "2026-03-20",
-                "Prospecting", "exclude"),
-    # D3 rep_b 6000: include, won Tue Feb 10 with that close date.
-    opportunity("D3", "2026-01-05 09:00:00", "2026-02-10 10:00:00", "u_rep_b", "6000", "2026-02-10",
-                "Closed Won", "include"),
-    # D4 rep_b 3000: include, made upside Wed Jan 28, close date pushed to Apr 20 (Q2) Thu Feb 5.
-    opportunity("D4", "2026-01-05 09:00:00", "2026-02-05 10:00:00", "u_rep_b", "3000", "2026-04-20",
-                "Needs Analysis", "upside"),
-    # D5 the manager's own deal, 5000, upside.
-    opportunity("D5", "2026-01-06 09:00:00", "2026-01-06 09:00:00", "u_mgr", "5000", "2026-03-31",
-                "Qualification", "upside"),
-    # D6 the VP's own deal, 2000, include, created Tue Jan 20 (after the first week end checked).
-    opportunity("D6", "2026-01-20 09:00:00", "2026-01-20 09:00:00", "u_vp", "2000", "2026-03-05",
-                "Qualification", "include"),
-    # D7 rep_a 1500: include, lost Fri Jan 30.
-    opportunity("D7", "2026-01-05 09:00:00", "2026-01-30 10:00:00", "u_rep_a", "1500", "2026-01-30",
-                "Closed Lost", "include"),
-    # D8 x (in the cycle) 700: include.
-    opportunity("D8", "2026-01-05 09:00:00", "2026-01-05 09:00:00", "u_x", "700", "2026-03-10",
-                "Qualification", "include"),
-]
-
-AUDIT = [
-    change("a1", "D1", "2026-02-02 10:00:00", "commit_stage", "upside", "include"),
-    change("a2", "D3", "2026-02-10 10:00:00", "sales_stage", "Qualification", "Closed Won"),
-    change("a3", "D3", "2026-02-10 10:00:00", "date_closed", "2026-02-28", "2026-02-10"),
-    change("a4", "D4", "2026-01-28 10:00:00", "commit_stage", "include", "upside"),
-    change("a5", "D4", "2026-02-05 10:00:00", "date_closed", "2026-03-10", "2026-04-20"),
-    change("a6", "D7", "2026-01-30 10:00:00", "sales_stage", "Prospecting", "Closed Lost"),
-    change("a7", "D7", "2026-01-30 10:00:00", "date_closed", "2026-03-01", "2026-01-30"),
-]
-
-TARGETS = [
-    {"user_id": "u_rep_a", "fiscal_period": "FY2026-Q1", "amount": "20000"},
-    {"user_id": "u_rep_b", "fiscal_period": "FY2026-Q1", "amount": "10000"},
-]
-
-HANDMADE = {
-    "2026-02-21": {
-        "users": USERS,
-        "leads": [],
-        "opportunities": OPPORTUNITIES,
-        "opportunities_audit": AUDIT,
-        "targets": TARGETS,
-    },
-}
-
-
-def build(work: Path, dbt_vars: dict | None = None) -> tuple[duckdb.DuckDBPyConnection, str]:
-    write_drop_set(work / "landing", HANDMADE)
-    db = work / "build.duckdb"
-    load_landing(work / "landing", db)
-    proc = dbt_build(db, work, select=BUILD_SELECTION, dbt_vars=dbt_vars)
-    return duckdb.connect(str(db), read_only=True), proc.stdout
-
-
-@pytest.fixture(scope="module")
-def handmade(tmp_path_factory) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
-    con, out = build(tmp_path_factory.mktemp("forecast_handmade"))
-    yield con, out
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def february(tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
-    con, _ = build(tmp_path_factory.mktemp("forecast_february"), {"fiscal_year_start_month": 2})
-    yield con
-    con.close()
 
 
 FIGURES = "closed_won, commit, best_case, pipeline, omitted"
@@ -141,8 +37,8 @@ def figures(con, week_end: dt.date, quarter: str = "FY2026-Q1") -> dict[str, tup
 
 # ----------------------------------------------------------------------------- hand-made
 
-def test_hierarchy_levels_names_and_the_cycle(handmade):
-    con, _ = handmade
+def test_hierarchy_levels_names_and_the_cycle(forecast_handmade):
+    con, _ = forecast_handmade
     got = rows(con, "select user_id, ancestor_user_id, depth, ancestor_level, ancestor_name, ancestor_title, "
                     "has_cycle from marts.dim_sales_hierarchy order by user_id, depth")
     assert got == [
@@ -161,24 +57,24 @@ def test_hierarchy_levels_names_and_the_cycle(handmade):
     ]
 
 
-def test_a_hierarchy_cycle_is_reported_not_hung_on(handmade):
-    con, dbt_output = handmade
+def test_a_hierarchy_cycle_is_reported_not_hung_on(forecast_handmade):
+    con, dbt_output = forecast_handmade
     # The build finished (the fixture), and the warn-severity test names both users.
     assert warned(dbt_output, "assert_user_hierarchy_is_clean") == 2
     assert rows(con, "select distinct parent_node_id, has_cycle from marts.mart_forecast_rollup "
                      "where node_id = 'u_x'") == [("company", True)]
 
 
-def test_nodes_are_owners_their_managers_and_the_company(handmade):
-    con, _ = handmade
+def test_nodes_are_owners_their_managers_and_the_company(forecast_handmade):
+    con, _ = forecast_handmade
     got = rows(con, "select distinct node_id, node_level, parent_node_id from marts.mart_forecast_rollup order by 1")
     # u_y owns nothing and manages nobody (the cycle is cut): not a node.
     assert got == [("company", 0, None), ("u_mgr", 2, "u_vp"), ("u_rep_a", 3, "u_mgr"),
                    ("u_rep_b", 3, "u_mgr"), ("u_vp", 1, "company"), ("u_x", 1, "company")]
 
 
-def test_forecast_at_week_end_jan_18(handmade):
-    con, _ = handmade
+def test_forecast_at_week_end_jan_18(forecast_handmade):
+    con, _ = forecast_handmade
     # (closed_won, commit, best_case, pipeline, omitted) as of Sun Jan 18, FY2026-Q1:
     # rep_a: D1 upside 10000, D2 exclude 4000, D7 include 1500 (lost only on Jan 30):
     #   commit 1500; best case 1500 + 10000 = 11500; pipeline 10000 + 4000 + 1500 = 15500; omitted 4000.
@@ -197,8 +93,8 @@ def test_forecast_at_week_end_jan_18(handmade):
     }
 
 
-def test_forecast_at_week_end_feb_15(handmade):
-    con, _ = handmade
+def test_forecast_at_week_end_feb_15(forecast_handmade):
+    con, _ = forecast_handmade
     # As of Sun Feb 15:
     # rep_a: D1 include since Feb 2 (10000), D2 exclude 4000, D7 lost Jan 30 (gone):
     #   commit 10000, best case 10000, pipeline 14000, omitted 4000.
@@ -222,8 +118,8 @@ def test_forecast_at_week_end_feb_15(handmade):
                 [W2]) == [("FY2026-Q1",)]
 
 
-def test_week_over_week_change_and_coverage(handmade):
-    con, _ = handmade
+def test_week_over_week_change_and_coverage(forecast_handmade):
+    con, _ = forecast_handmade
     # rep_b on Sun Feb 8: D3 still open include 6000, D4 already pushed out -> commit 6000,
     # pipeline 6000.  Feb 15: D3 won -> closed +6000, commit +0, pipeline -6000.
     got = rows(con, "select closed_won_change, commit_change, best_case_change, pipeline_change "
@@ -242,15 +138,15 @@ def test_week_over_week_change_and_coverage(handmade):
     assert got["u_x"] == (None, None)
 
 
-def test_first_week_of_the_quarter_has_no_change(handmade):
-    con, _ = handmade
+def test_first_week_of_the_quarter_has_no_change(forecast_handmade):
+    con, _ = forecast_handmade
     got = rows(con, "select distinct commit_change from marts.mart_forecast_rollup "
                     "where fiscal_quarter = 'FY2026-Q1' and week_of_quarter = 2")
     assert got == [(None,)]  # the spine starts at week 2 (Sun Jan 11): nothing earlier to compare with
 
 
-def test_february_fiscal_year_start(february):
-    con = february
+def test_february_fiscal_year_start(forecast_february):
+    con, _ = forecast_february
     # January belongs to the previous fiscal year's Q4 (Nov .. Jan); February starts FY2026.
     got = rows(con, "select date_day, fiscal_year, fiscal_quarter, fiscal_quarter_start, fiscal_quarter_end "
                     "from marts.dim_fiscal_calendar where date_day in ('2026-01-15', '2026-02-01', '2026-04-30')"
@@ -267,23 +163,11 @@ def test_february_fiscal_year_start(february):
     assert figures(con, W2, "FY2026-Q1")["u_rep_b"] == (6000, 6000, 9000, 3000, 0)
 
 
-# ----------------------------------------------------------------------------- generated
+# ----------------------------------------------------------------------------- small_warehouse
 
 
-@pytest.fixture(scope="module")
-def generated(request, tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
-    source: Path = request.getfixturevalue("small_landing")
-    work = tmp_path_factory.mktemp("forecast_generated")
-    db = work / "build.duckdb"
-    load_landing(source, db)
-    dbt_build(db, work, select=BUILD_SELECTION)
-    con = duckdb.connect(str(db), read_only=True)
-    yield con
-    con.close()
-
-
-def test_every_node_is_the_sum_of_its_subtree_reps(generated):
-    con = generated
+def test_every_node_is_the_sum_of_its_subtree_reps(small_warehouse):
+    con = small_warehouse
     # Recomputed here from each owner's own figures and the hierarchy, not from the
     # children's rows: a node = every owner whose chain contains it.
     mismatches = rows(con, f"""
@@ -315,8 +199,8 @@ def test_every_node_is_the_sum_of_its_subtree_reps(generated):
     assert managers >= 2
 
 
-def test_company_is_the_sum_of_all_reps(generated):
-    con = generated
+def test_company_is_the_sum_of_all_reps(small_warehouse):
+    con = small_warehouse
     got = rows(con, """
         select count(*) from marts.mart_forecast_rollup c
         join (select as_of_week_end, fiscal_quarter, sum(pipeline) p, sum(closed_won + open_commit) cm
@@ -327,8 +211,8 @@ def test_company_is_the_sum_of_all_reps(generated):
     assert rows(con, "select sum(pipeline) > 0 from marts.mart_forecast_rollup where node_id = 'company'") == [(True,)]
 
 
-def test_closed_won_at_quarter_end_equals_staging(generated):
-    con = generated
+def test_closed_won_at_quarter_end_equals_staging(small_warehouse):
+    con = small_warehouse
     got = rows(con, """
         select r.fiscal_quarter, r.closed_won, coalesce(s.won, 0)
         from marts.mart_forecast_rollup r
@@ -347,8 +231,8 @@ def test_closed_won_at_quarter_end_equals_staging(generated):
         assert closed_won == pytest.approx(won, abs=Decimal("0.01")), quarter
 
 
-def test_accuracy_is_one_where_the_commit_call_was_right(generated):
-    con = generated
+def test_accuracy_is_one_where_the_commit_call_was_right(small_warehouse):
+    con = small_warehouse
     right = rows(con, "select commit_accuracy, commit_bias from marts.mart_forecast_accuracy "
                       "where commit_call = actual_closed_won and actual_closed_won > 0")
     assert right and {r for r in right} == {(1.0, 0)}

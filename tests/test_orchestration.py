@@ -17,7 +17,7 @@ from funnelcast.settings import load_settings
 from ingest.contract import KINDS
 from orchestration.schedules import weekly_refresh_schedule
 from orchestration.sensors import new_drop_sensor
-from tests.conftest import REPO_ROOT, run_funnelcast, write_settings
+from tests.conftest import REPO_ROOT, copy_refresh, run_funnelcast, write_settings
 
 
 def test_definitions_load_with_one_lineage_from_file_to_model():
@@ -193,15 +193,12 @@ def test_the_code_location_is_named_funnelcast(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def refreshed(small_landing, tmp_path_factory):
-    """One real weekly refresh of the small drop set, through the CLI, in its own DAGSTER_HOME."""
-    folder = tmp_path_factory.mktemp("refresh")
-    landing = folder / "landing"
-    shutil.copytree(small_landing, landing)
-    config = write_settings(folder, landing)
-    home = folder / "dagster_home"
-    proc = run_funnelcast("run", config=config, dagster_home=home)
-    return folder, landing, config, home, proc
+def refreshed(small_refresh, tmp_path_factory):
+    """The session's real weekly refresh of the small drop set (conftest.small_refresh), copied with
+    its DAGSTER_HOME for this module alone: its tests refresh again and add a broken drop, in order.
+    (folder, landing, settings file, Dagster home, the refresh's output)"""
+    folder, proc = small_refresh
+    return (*copy_refresh(folder, tmp_path_factory.mktemp("refresh") / "copy"), proc)
 
 
 def _instance(home):

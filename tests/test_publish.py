@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import run_funnelcast, write_settings
+from tests.conftest import run_funnelcast
 
 READER = """
 import sys, duckdb
@@ -33,22 +33,10 @@ def published_runs(db: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def first_refresh(small_landing, tmp_path_factory) -> Path:
-    """A folder holding landing/, warehouse/ and dagster_home/ after one good refresh."""
-    folder = tmp_path_factory.mktemp("published")
-    shutil.copytree(small_landing, folder / "landing")
-    config = write_settings(folder, folder / "landing")
-    run_funnelcast("run", config=config, dagster_home=folder / "dagster_home", check=True)
-    return folder
-
-
-@pytest.fixture()
-def warehouse(first_refresh, tmp_path):
-    """A private copy of the refreshed warehouse, so each test can change it."""
-    folder = tmp_path / "copy"
-    shutil.copytree(first_refresh, folder)
-    config = write_settings(folder, folder / "landing")
-    return folder, folder / "landing", config, folder / "dagster_home"
+def first_refresh(small_refresh) -> Path:
+    """A folder holding landing/, warehouse/ and dagster_home/ after one good refresh (the session's:
+    read it only; `warehouse` is a copy to change)."""
+    return small_refresh[0]
 
 
 def add_drop(landing: Path, name: str, users_csv: str) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from orchestration.atomic_publish import publish
 from orchestration.resources import WarehouseResource
-from tests.conftest import BIN, REPO_ROOT, run_funnelcast, write_settings
+from tests.conftest import BIN, REPO_ROOT, run_funnelcast
 from tests.test_recovery import sha256
 
 HOLD = """
@@ -53,21 +53,12 @@ def leftovers(published: Path) -> list[str]:
     return sorted(p.name for p in published.parent.glob(f".{published.name}*"))
 
 
-@pytest.fixture(scope="module")
-def refreshed(small_landing, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("remedies")
-    shutil.copytree(small_landing, folder / "landing")
-    config = write_settings(folder, folder / "landing")
-    run_funnelcast("run", config=config, dagster_home=folder / "home", check=True)
-    return folder
-
-
 @pytest.fixture()
-def warehouse(refreshed, tmp_path):
-    folder = tmp_path / "w"
-    shutil.copytree(refreshed, folder)
-    config = write_settings(folder, folder / "landing")
-    return folder, config, folder / "home", folder / "warehouse" / "funnelcast.duckdb"
+def warehouse(warehouse):
+    """The private copy of the small refresh (conftest) as (folder, settings file, Dagster home, the
+    published file)."""
+    folder, _, config, home = warehouse
+    return folder, config, home, folder / "warehouse" / "funnelcast.duckdb"
 
 
 # ----------------------------------------------------------------------------- item 9: the published file

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from orchestration.sensors import new_drop_sensor
-from tests.conftest import run_funnelcast, write_settings
+from tests.conftest import refresh_once, run_funnelcast, write_settings
 from tests.test_recovery import differing_tables, sha256
 
 BAD_DROP = "2026-11-23"  # the small set's last drop, with one more deal added
@@ -49,11 +49,9 @@ def sensor_requests(config: Path, home: Path, monkeypatch) -> list[str]:
 
 @pytest.fixture(scope="module")
 def clean_without_bad_drop(small_landing, tmp_path_factory) -> Path:
-    """A clean run on every drop but the bad one: the folder (landing, warehouse, home)."""
+    """A clean run on every drop but the bad one: the folder (landing, warehouse, dagster_home)."""
     folder = tmp_path_factory.mktemp("retract_clean")
-    shutil.copytree(small_landing, folder / "landing", ignore=lambda d, names: [BAD_DROP] if BAD_DROP in names else [])
-    config = write_settings(folder, folder / "landing")
-    run_funnelcast("run", config=config, dagster_home=folder / "home", check=True)
+    refresh_once(folder, small_landing, ignore=lambda d, names: [BAD_DROP] if BAD_DROP in names else [])
     return folder
 
 
@@ -156,7 +154,7 @@ def test_a_drop_with_an_unusable_file_is_retracted_and_the_next_run_succeeds(cle
     folder = tmp_path / "w"
     shutil.copytree(clean_without_bad_drop, folder, symlinks=True)
     config = write_settings(folder, folder / "landing")
-    home = folder / "home"
+    home = folder / "dagster_home"
     published = folder / "warehouse" / "funnelcast.duckdb"
     bad = folder / "landing" / "2026-11-30"
     bad.mkdir()

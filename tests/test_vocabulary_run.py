@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,22 +16,6 @@ from tests.conftest import run_funnelcast, write_settings
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def refreshed(small_landing, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("vocabulary_run")
-    shutil.copytree(small_landing, folder / "landing")
-    run_funnelcast("run", config=write_settings(folder, folder / "landing"), dagster_home=folder / "dagster_home",
-                   check=True)
-    return folder
-
-
-@pytest.fixture()
-def warehouse(refreshed, tmp_path):
-    folder = tmp_path / "copy"
-    shutil.copytree(refreshed, folder)
-    return folder, folder / "landing", write_settings(folder, folder / "landing"), folder / "dagster_home"
 
 
 def next_drop(landing: Path) -> Path:

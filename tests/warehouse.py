@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,32 @@ def build_warehouse(work: Path, drops: DropSet, **build_args: Any) -> tuple[Path
     return db, dbt_build(db, work, **build_args)
 
 
+def built_warehouse_fixture(
+    name: str, drops: DropSet, *, select: Iterable[str], dbt_vars: Mapping[str, Any] | None = None
+):
+    """A session fixture `name`: the drop set written, loaded and dbt built once for every test module
+    that reads it; yields a read-only connection and dbt's output."""
+
+    @pytest.fixture(scope="session", name=name)
+    def built(tmp_path_factory) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+        db, proc = build_warehouse(tmp_path_factory.mktemp(name), drops, select=select, dbt_vars=dbt_vars)
+        con = duckdb.connect(str(db), read_only=True)
+        yield con, proc.stdout
+        con.close()
+
+    return built
+
+
 def warned(dbt_output: str, test_name: str) -> int | None:
     """How many rows a warn-severity dbt test reported (None when it did not warn)."""
     found = re.search(rf"WARN (\d+) {re.escape(test_name)} ", dbt_output)
     return int(found.group(1)) if found else None
+
+
+def readme_query(heading: str) -> str:
+    """The first SQL block under `heading` in the README (the queries analysts copy)."""
+    section = (REPO_ROOT / "README.md").read_text(encoding="utf-8").split(heading, 1)[1]
+    return section.split("```sql", 1)[1].split("```", 1)[0]
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
