@@ -9,7 +9,6 @@ from tests.drops import account, change, user
 
 # The layers these tests read; marts are other modules' business.  `cautious` keeps
 # tests that also read unselected models (marts) out of the run.
-# Staging and the shared intermediate models these tests read (the marts are other modules' business).
 BUILD_SELECTION = [
     "path:models/staging",
     "int_opportunity_changes", "int_opportunity_stage_visits", "int_user_hierarchy", "int_opportunities",
