@@ -37,3 +37,51 @@ def test_a_deal_lost_reopened_qualified_and_lost_again_is_lost_at_its_last_loss(
         select count(*) from marts.fct_funnel
         where days_sql_to_close < 0 or sales_cycle_days < 0 or closed_at < sql_at""") == [(0,)]
     assert warned(output, "assert_funnel_milestones_in_order") is None
+
+
+# ----------------------------------------------------------------------------- item 8b: each week at its rate
+
+
+def test_a_euro_deal_is_worth_each_week_what_the_rate_of_that_week_end_makes_it(history_handmade):
+    con, _ = history_handmade
+    got = rows(con, """
+        select opportunity_id, week_end, amount_reporting from marts.fct_pipeline_weekly
+        where opportunity_id in ('E1', 'E3') and week_end in ('2026-01-25', '2026-02-01', '2026-02-08')
+        order by 1, 2""")
+    assert got == [
+        # 1000.05 EUR x 1.10 = 1100.055 -> 1100.06 (half a cent rounds up); from Sun Feb 1 the rate is
+        # 1.23457: 1000.05 x 1.23457 = 1234.6317285 -> 1234.63.
+        ("E1", D(2026, 1, 25), Decimal("1100.06")),
+        ("E1", D(2026, 2, 1), Decimal("1234.63")),
+        ("E1", D(2026, 2, 8), Decimal("1234.63")),
+        # 100.05 x 1.10 = 110.055 -> 110.06; 100.05 x 1.23457 = 123.5187285 -> 123.52.
+        ("E3", D(2026, 1, 25), Decimal("110.06")),
+        ("E3", D(2026, 2, 1), Decimal("123.52")),
+        ("E3", D(2026, 2, 8), Decimal("123.52")),
+    ]
+    # The deal's own value (int_opportunities, the funnel's amount) stays at the creation rate, in cents.
+    assert rows(con, "select amount_reporting from intermediate.int_opportunities where opportunity_id = 'E1'") == [
+        (Decimal("1100.06"),)]
+
+
+def test_a_roll_up_is_the_sum_of_its_rows_to_the_cent(history_handmade):
+    con, _ = history_handmade
+    # u_mgr_a's own deals E1 + E3 (u_rep moved away on Feb 11), week of Feb 15: 1234.63 + 123.52 = 1358.15;
+    # week of Jan 25: 1100.06 + 110.06 = 1210.12 (rounding the unrounded sum 1210.11 would lose a cent).
+    got = rows(con, """
+        select as_of_week_end, pipeline from marts.mart_forecast_rollup
+        where node_id = 'u_mgr_a' and fiscal_quarter = 'FY2026-Q1'
+            and as_of_week_end in ('2026-01-25', '2026-02-15') order by 1""")
+    assert got == [(D(2026, 1, 25), Decimal("1210.12")), (D(2026, 2, 15), Decimal("1358.15"))]
+    # Every node's pipeline is the sum of its deals' weekly rows, to the cent.
+    assert rows(con, """
+        with deal_sums as (
+            select w.week_end, n.node_id, w.close_fiscal_quarter, sum(w.amount_reporting) as pipeline
+            from marts.fct_pipeline_weekly as w
+            inner join intermediate.int_forecast_owner_nodes as n on n.owner_user_id = w.owner_user_id
+            where w.is_open
+            group by 1, 2, 3)
+        select count(*) from marts.mart_forecast_rollup as r
+        inner join deal_sums as s
+            on s.week_end = r.as_of_week_end and s.node_id = r.node_id and s.close_fiscal_quarter = r.fiscal_quarter
+        where s.pipeline <> r.pipeline""") == [(0,)]

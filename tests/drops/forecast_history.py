@@ -43,11 +43,11 @@ OPPORTUNITIES = [
     # H2: created qualified; won Wed Jan 14; reopened Wed Jan 21 (Negotiation/Review); lost Tue Feb 3.
     opportunity("H2", "2026-01-05 09:00:00", "2026-02-03 10:00:00", owner="u_vp", amount="2500",
                 stage="Closed Lost", close="2026-02-03", commit="exclude"),
-    # E1: 1000.01 EUR, no amount_usdollar, open in Qualification all quarter.
-    opportunity("E1", "2026-01-06 09:00:00", "2026-01-06 09:00:00", owner="u_mgr_a", amount="1000.01",
+    # E1: 1000.05 EUR, no amount_usdollar, open in Qualification all quarter.
+    opportunity("E1", "2026-01-06 09:00:00", "2026-01-06 09:00:00", owner="u_mgr_a", amount="1000.05",
                 stage="Qualification", close="2026-03-25", commit="include", currency_id="EUR"),
-    # E3: 333.33 EUR, the same way.
-    opportunity("E3", "2026-01-06 09:00:00", "2026-01-06 09:00:00", owner="u_mgr_a", amount="333.33",
+    # E3: 100.05 EUR, the same way.
+    opportunity("E3", "2026-01-06 09:00:00", "2026-01-06 09:00:00", owner="u_mgr_a", amount="100.05",
                 stage="Qualification", close="2026-03-26", commit="include", currency_id="EUR"),
     # R1: u_rep's 5000 USD deal closing in Q1, open all quarter.
     opportunity("R1", "2026-01-05 09:00:00", "2026-01-05 09:00:00", owner="u_rep", amount="5000",

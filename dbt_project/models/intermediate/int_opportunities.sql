@@ -3,8 +3,9 @@
     three things every mart needs in one agreed form:
     - amount_reporting: the amount in the reporting currency.  The CRM's own conversion
       (amount_usdollar) when it exported one, else the amount at the rate valid when the
-      opportunity was created (macros/currency.sql); reporting_rate is the rate that
-      amount stands at, so that an earlier amount of the deal converts the same way.
+      opportunity was created (macros/currency.sql), in cents; reporting_rate is the
+      rate that amount stands at.  The weekly state converts an earlier amount of a
+      CRM-converted deal at the CRM's ratio, any other deal's at each week end's rate.
     - motion: hunting or farming (docs/domain.md: hunting and farming), from the
       opportunity type, else from the account's won deals.
     - history_source: where its change history comes from (int_opportunity_changes).
@@ -82,7 +83,7 @@ converted as (
         with_rate.*,
 
         case
-            when with_rate.amount_usdollar is not null then cast(with_rate.amount_usdollar as decimal(38, 12))
+            when with_rate.amount_usdollar is not null then {{ reporting_cents('with_rate.amount_usdollar') }}
             else {{ at_reporting_rate('with_rate.amount', reporting_rate('with_rate.currency_id', 'with_rate.rate_at_creation')) }}
         end as amount_reporting,
 

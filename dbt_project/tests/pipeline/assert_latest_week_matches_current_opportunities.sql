@@ -1,7 +1,7 @@
 {#-
     The audit log replayed to the latest week end must give the current records: every
     open opportunity in staging is in fct_pipeline_weekly's latest week, open, with the
-    same stage, amount (reporting currency), close date and owner.  A row here means the
+    same stage, amount (reporting currency, at the latest week end's rate), close date and owner.  A row here means the
     audit log misses a change the record shows (an unaudited field, an incomplete
     export): history before it is built from what the log says.  A warning: the data is
     kept as exported.
@@ -13,15 +13,24 @@ with
 
 opportunities as (
 
+    -- The current amount as the weekly state converts the latest week: at the rate
+    -- valid on the latest week end (the CRM's own conversion as it is).
     select
         opportunities.opportunity_id,
         opportunities.sales_stage,
-        opportunities.amount_reporting,
+        {{ weekly_amount_reporting('opportunities.amount', 'opportunities.amount', 'opportunities.amount_reporting',
+            'opportunities.amount_conversion', 'opportunities.reporting_rate', 'opportunities.currency_id',
+            'currency_rate_periods.rate') }} as amount_reporting,
         opportunities.close_date,
         opportunities.owner_user_id
     from {{ ref('int_opportunities') }} as opportunities
     left join {{ ref('stg_vocabulary__stage_map') }} as stage_map
         on stage_map.crm_stage = opportunities.sales_stage
+    cross join {{ ref('int_as_of') }} as as_of
+    left join {{ ref('int_currency_rate_periods') }} as currency_rate_periods
+        on currency_rate_periods.currency_id = opportunities.currency_id
+        and currency_rate_periods.valid_from <= as_of.last_week_end
+        and (currency_rate_periods.valid_to is null or as_of.last_week_end < currency_rate_periods.valid_to)
     where not coalesce(stage_map.is_closed, false)
 
 ),

@@ -46,6 +46,12 @@ spine_end as (
 
 ),
 
+currency_rate_periods as (
+
+    select * from {{ ref('int_currency_rate_periods') }}
+
+),
+
 -- 0, 1, 2, ... up to the number of weeks the spine spans: an interval's week ends are
 -- its first one plus 7 x each offset up to its span.  (generate_series is DuckDB's; the
 -- rest of the expansion is portable.)
@@ -71,6 +77,8 @@ intervals as (
         opportunities.amount as current_amount,
         opportunities.amount_reporting as current_amount_reporting,
         opportunities.reporting_rate,
+        opportunities.currency_id,
+        opportunities.amount_conversion,
         opportunities.history_source,
         stage_map.stage_order,
         stage_map.milestone,
@@ -135,8 +143,14 @@ typed as (
     select
         weekly.*,
         {{ dbt.safe_cast('weekly.amount_text', dbt.type_numeric()) }} as amount,
-        {{ dbt.safe_cast('weekly.close_date_text', 'date') }} as close_date
+        {{ dbt.safe_cast('weekly.close_date_text', 'date') }} as close_date,
+        -- The rate valid on the week end (as the marketing spend is converted on its day).
+        currency_rate_periods.rate as week_end_rate
     from weekly
+    left join currency_rate_periods
+        on currency_rate_periods.currency_id = weekly.currency_id
+        and currency_rate_periods.valid_from <= weekly.week_end
+        and (currency_rate_periods.valid_to is null or weekly.week_end < currency_rate_periods.valid_to)
 
 )
 
@@ -157,14 +171,12 @@ select
     typed.is_closed and not typed.is_won as is_lost_this_week,
     typed.created_at,
     typed.qualified_at,
-    -- An earlier amount converts at the rate the current one stands at, so that an
-    -- unchanged deal keeps its value from week to week and the latest week shows
-    -- int_opportunities' amount_reporting exactly.
+    -- Each week's amount at the rate valid on that week end (macros/currency.sql:
+    -- weekly_amount_reporting), rounded to cents, so a roll-up is the sum of its rows.
     cast(
-        case
-            when typed.amount = typed.current_amount then typed.current_amount_reporting
-            else {{ at_reporting_rate('typed.amount', 'typed.reporting_rate') }}
-        end as {{ dbt.type_numeric() }}
+        {{ weekly_amount_reporting('typed.amount', 'typed.current_amount', 'typed.current_amount_reporting',
+            'typed.amount_conversion', 'typed.reporting_rate', 'typed.currency_id', 'typed.week_end_rate') }}
+        as {{ dbt.type_numeric() }}
     ) as amount_reporting,
     typed.close_date,
     {{ fiscal_quarter_label('typed.close_date') }} as close_fiscal_quarter,
