@@ -73,6 +73,10 @@ class Settings:
     cohort_maturity_days: int = 90
     # Weeks over which pipeline velocity and win rates are averaged (docs/domain.md: the qualified pipeline).
     pipeline_trailing_weeks: int = 13
+    # Which management chain a past week of the forecast roll-up uses when users.csv versions
+    # show a rep moving to another manager: "as_of_week" (the chain in force at that week end)
+    # or "current" (today's chain for every week, as the CRM shows it).  docs/configuration.md.
+    hierarchy_as_of: str = "as_of_week"
     # Rows that break the contract: "quarantine" keeps them in raw.rejected_rows and
     # loads the rest; "fail" fails the whole file.  Above max_rejected_share of a
     # file's rows, the file is unusable either way.
@@ -116,6 +120,8 @@ class Settings:
             raise ValueError(f"on_bad_rows must be quarantine or fail, got {self.on_bad_rows!r}")
         if self.fiscal_year_named_by not in ("start", "end"):
             raise ValueError(f"fiscal_year_named_by must be start or end, got {self.fiscal_year_named_by!r}")
+        if self.hierarchy_as_of not in ("as_of_week", "current"):
+            raise ValueError(f"hierarchy_as_of must be as_of_week or current, got {self.hierarchy_as_of!r}")
         if self.week_end_day not in WEEKDAYS:
             raise ValueError(f"week_end_day must be one of {', '.join(WEEKDAYS)}, got {self.week_end_day!r}")
         if isinstance(self.timestamp_earliest, str):  # YAML may give the date quoted
@@ -164,6 +170,7 @@ class Settings:
             "week_end_day": self.week_end_day,
             "cohort_maturity_days": self.cohort_maturity_days,
             "pipeline_trailing_weeks": self.pipeline_trailing_weeks,
+            "hierarchy_as_of": self.hierarchy_as_of,
             "benchmark_mql_to_srl_low": b.mql_to_srl_low,
             "benchmark_mql_to_srl_high": b.mql_to_srl_high,
             "benchmark_srl_to_sql_low": b.srl_to_sql_low,

@@ -139,7 +139,7 @@ def nonsense_build(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("nonsense")
     db, proc = build_warehouse(work, NONSENSE, select=["path:models/staging", "int_opportunity_changes",
-                                                       "int_opportunity_stage_visits", "int_user_hierarchy", "path:tests/quality"])
+                                                       "int_opportunity_stage_visits", "+int_user_hierarchy", "path:tests/quality"])
     return db, proc.stdout
 
 

@@ -14,6 +14,9 @@ D = dt.date
 
 history_handmade = built_warehouse_fixture(
     "history_handmade", forecast_history.HANDMADE, select=forecast_history.BUILD_SELECTION)
+history_current_hierarchy = built_warehouse_fixture(
+    "history_current_hierarchy", forecast_history.HANDMADE, select=forecast_history.BUILD_SELECTION,
+    dbt_vars=forecast_history.CURRENT_HIERARCHY_VARS)
 
 
 # ----------------------------------------------------------------------------- item 8a: the close that stands
@@ -67,21 +70,67 @@ def test_a_euro_deal_is_worth_each_week_what_the_rate_of_that_week_end_makes_it(
 def test_a_roll_up_is_the_sum_of_its_rows_to_the_cent(history_handmade):
     con, _ = history_handmade
     # u_mgr_a's own deals E1 + E3 (u_rep moved away on Feb 11), week of Feb 15: 1234.63 + 123.52 = 1358.15;
-    # week of Jan 25: 1100.06 + 110.06 = 1210.12 (rounding the unrounded sum 1210.11 would lose a cent).
+    # week of Jan 25, with u_rep's R1 (5000, Q1) still under u_mgr_a: 1100.06 + 110.06 + 5000 = 6210.12
+    # (rounding the unrounded sum 1100.055 + 110.055 + 5000 = 6210.11 would lose a cent).
     got = rows(con, """
         select as_of_week_end, pipeline from marts.mart_forecast_rollup
         where node_id = 'u_mgr_a' and fiscal_quarter = 'FY2026-Q1'
             and as_of_week_end in ('2026-01-25', '2026-02-15') order by 1""")
-    assert got == [(D(2026, 1, 25), Decimal("1210.12")), (D(2026, 2, 15), Decimal("1358.15"))]
+    assert got == [(D(2026, 1, 25), Decimal("6210.12")), (D(2026, 2, 15), Decimal("1358.15"))]
     # Every node's pipeline is the sum of its deals' weekly rows, to the cent.
     assert rows(con, """
         with deal_sums as (
             select w.week_end, n.node_id, w.close_fiscal_quarter, sum(w.amount_reporting) as pipeline
             from marts.fct_pipeline_weekly as w
             inner join intermediate.int_forecast_owner_nodes as n on n.owner_user_id = w.owner_user_id
+                and (n.hierarchy_valid_from is null or n.hierarchy_valid_from <= w.week_end)
+                and (n.hierarchy_valid_to is null or w.week_end < n.hierarchy_valid_to)
             where w.is_open
             group by 1, 2, 3)
         select count(*) from marts.mart_forecast_rollup as r
         inner join deal_sums as s
             on s.week_end = r.as_of_week_end and s.node_id = r.node_id and s.close_fiscal_quarter = r.fiscal_quarter
         where s.pipeline <> r.pipeline""") == [(0,)]
+
+
+# ----------------------------------------------------------------------------- item 7: the chain of the week
+
+ROLLUP_OF_REP = """
+    select as_of_week_end, node_id, parent_node_id, pipeline from marts.mart_forecast_rollup
+    where fiscal_quarter = 'FY2026-Q1' and as_of_week_end in ('2026-02-08', '2026-02-15')
+        and node_id in ('u_rep', 'u_mgr_a', 'u_mgr_b', 'u_vp')
+    order by 1, 2"""
+
+
+def test_a_rep_who_changes_manager_rolls_up_under_the_chain_of_each_week(history_handmade):
+    con, _ = history_handmade
+    # Q1 pipeline: u_rep's R1 5000 (R2 closes in Q2); u_mgr_a's own E1 + E3 = 1234.63 + 123.52 = 1358.15.
+    # The users drop of Apr 2 moves u_rep to u_mgr_b from Wed Feb 11: Sun Feb 8 is before, Feb 15 after.
+    # u_vp: everything below it, 1358.15 + 5000 = 6358.15, both weeks.
+    assert rows(con, ROLLUP_OF_REP) == [
+        (D(2026, 2, 8), "u_mgr_a", "u_vp", Decimal("6358.15")),  # 1358.15 + u_rep's 5000
+        (D(2026, 2, 8), "u_mgr_b", "u_vp", Decimal("0")),
+        (D(2026, 2, 8), "u_rep", "u_mgr_a", Decimal("5000")),
+        (D(2026, 2, 8), "u_vp", "company", Decimal("6358.15")),
+        (D(2026, 2, 15), "u_mgr_a", "u_vp", Decimal("1358.15")),
+        (D(2026, 2, 15), "u_mgr_b", "u_vp", Decimal("5000")),
+        (D(2026, 2, 15), "u_rep", "u_mgr_b", Decimal("5000")),
+        (D(2026, 2, 15), "u_vp", "company", Decimal("6358.15")),
+    ]
+    # The sales hierarchy mart shows the chain of today.
+    assert rows(con, "select manager_user_id from marts.dim_sales_hierarchy where user_id = 'u_rep' and depth = 0") == [
+        ("u_mgr_b",)]
+
+
+def test_with_hierarchy_as_of_current_every_week_uses_todays_chain(history_current_hierarchy):
+    con, _ = history_current_hierarchy
+    assert rows(con, ROLLUP_OF_REP) == [
+        (D(2026, 2, 8), "u_mgr_a", "u_vp", Decimal("1358.15")),
+        (D(2026, 2, 8), "u_mgr_b", "u_vp", Decimal("5000")),
+        (D(2026, 2, 8), "u_rep", "u_mgr_b", Decimal("5000")),
+        (D(2026, 2, 8), "u_vp", "company", Decimal("6358.15")),
+        (D(2026, 2, 15), "u_mgr_a", "u_vp", Decimal("1358.15")),
+        (D(2026, 2, 15), "u_mgr_b", "u_vp", Decimal("5000")),
+        (D(2026, 2, 15), "u_rep", "u_mgr_b", Decimal("5000")),
+        (D(2026, 2, 15), "u_vp", "company", Decimal("6358.15")),
+    ]

@@ -11,7 +11,8 @@ from tests.drops import account, change, user
 # tests that also read unselected models (marts) out of the run.
 BUILD_SELECTION = [
     "path:models/staging",
-    "int_opportunity_changes", "int_opportunity_stage_visits", "int_user_hierarchy", "int_opportunities",
+    "int_opportunity_changes", "int_opportunity_stage_visits", "int_user_hierarchy_periods", "int_user_hierarchy",
+    "int_opportunities",
 ]
 
 FULL, DELTA = "2026-01-05", "2026-01-12"

@@ -19,8 +19,10 @@ targets as (
 
 hierarchy as (
 
+    -- A quarter's targets add up the chain in force now (not the chain of each week).
     select user_id, ancestor_user_id
     from {{ ref('int_sales_hierarchy') }}
+    where hierarchy_valid_to is null
 
 )
 

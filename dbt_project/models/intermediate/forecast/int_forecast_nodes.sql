@@ -3,7 +3,9 @@
     owner and manager a deal rolls up into (int_forecast_owner_nodes), named and placed
     by int_sales_hierarchy; 'unknown_owner' ("Unknown owner", directly under the
     company) when a deal has no owner or one the users file does not have, each unknown
-    owner id a node below it; and 'company', the root.
+    owner id a node below it; and 'company', the root.  A user node has one row per
+    period of the hierarchy (hierarchy_valid_from / hierarchy_valid_to, as in
+    int_forecast_owner_nodes): its parent and level are those of the week's chain.
 -#}
 
 with
@@ -21,9 +23,17 @@ hierarchy as (
 
 ),
 
+node_ids as (
+
+    select distinct node_id, node_type
+    from owner_nodes
+    where node_type = 'user'
+
+),
+
 user_nodes as (
 
-    select distinct
+    select
         owner_nodes.node_id,
         owner_nodes.node_type,
         owner_nodes.node_id as node_user_id,
@@ -36,11 +46,12 @@ user_nodes as (
         case when hierarchy.user_id is null then 2 else hierarchy.user_level + 1 end as node_level,
         coalesce(hierarchy.has_cycle, false) as has_cycle,
         coalesce(hierarchy.has_dangling_manager, false) as has_dangling_manager,
-        hierarchy.user_id is not null as is_known_user
-    from owner_nodes
+        hierarchy.user_id is not null as is_known_user,
+        hierarchy.hierarchy_valid_from,
+        hierarchy.hierarchy_valid_to
+    from node_ids as owner_nodes
     left join hierarchy
         on hierarchy.user_id = owner_nodes.node_id
-    where owner_nodes.node_type = 'user'
 
 )
 
@@ -58,7 +69,9 @@ select
     1 as node_level,
     false as has_cycle,
     false as has_dangling_manager,
-    false as is_known_user
+    false as is_known_user,
+    cast(null as date) as hierarchy_valid_from,
+    cast(null as date) as hierarchy_valid_to
 where exists (select 1 from owner_nodes where node_type = 'unknown_owner')
 
 union all
@@ -73,4 +86,6 @@ select
     0 as node_level,
     false as has_cycle,
     false as has_dangling_manager,
-    false as is_known_user
+    false as is_known_user,
+    cast(null as date) as hierarchy_valid_from,
+    cast(null as date) as hierarchy_valid_to

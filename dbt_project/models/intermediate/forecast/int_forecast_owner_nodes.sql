@@ -4,6 +4,12 @@
     and the company.  An owner missing from the users file is a node of its own,
     under the node 'unknown_owner'; deals without an owner (owner_user_id null) roll
     up into 'unknown_owner' and the company only.  node_type says which kind of node.
+
+    A user's chain can change (var hierarchy_as_of): hierarchy_valid_from /
+    hierarchy_valid_to (exclusive, null = open) say in which weeks an owner rolls up into
+    a node, so an owner has one set of rows per period of the hierarchy.  A reader joins
+    on the week as well: (hierarchy_valid_from is null or hierarchy_valid_from <= week)
+    and (hierarchy_valid_to is null or week < hierarchy_valid_to).
 -#}
 
 with
@@ -17,7 +23,7 @@ owners as (
 
 hierarchy as (
 
-    select user_id, ancestor_user_id
+    select hierarchy_valid_from, hierarchy_valid_to, user_id, ancestor_user_id
     from {{ ref('int_sales_hierarchy') }}
 
 ),
@@ -31,7 +37,9 @@ known_users as (
 select
     hierarchy.user_id as owner_user_id,
     hierarchy.ancestor_user_id as node_id,
-    'user' as node_type
+    'user' as node_type,
+    hierarchy.hierarchy_valid_from,
+    hierarchy.hierarchy_valid_to
 from hierarchy
 inner join owners
     on owners.owner_user_id = hierarchy.user_id
@@ -41,7 +49,9 @@ union all
 select
     owner_user_id,
     owner_user_id as node_id,
-    'user' as node_type
+    'user' as node_type,
+    cast(null as date) as hierarchy_valid_from,
+    cast(null as date) as hierarchy_valid_to
 from owners
 where owner_user_id not in (select user_id from known_users)
 
@@ -50,7 +60,9 @@ union all
 select
     owner_user_id,
     'unknown_owner' as node_id,
-    'unknown_owner' as node_type
+    'unknown_owner' as node_type,
+    cast(null as date) as hierarchy_valid_from,
+    cast(null as date) as hierarchy_valid_to
 from owners
 where owner_user_id is null
     or owner_user_id not in (select user_id from known_users)
@@ -60,5 +72,7 @@ union all
 select
     owner_user_id,
     'company' as node_id,
-    'company' as node_type
+    'company' as node_type,
+    cast(null as date) as hierarchy_valid_from,
+    cast(null as date) as hierarchy_valid_to
 from owners

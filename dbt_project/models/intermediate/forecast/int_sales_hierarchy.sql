@@ -8,20 +8,31 @@
     It is intermediate so that the forecast roll-up's intermediate models
     (int_forecast_owner_nodes, int_forecast_nodes, int_forecast_node_targets) read no
     mart; marts.dim_sales_hierarchy shows it.
+
+    One set of rows per period of the hierarchy (int_user_hierarchy_periods):
+    hierarchy_valid_from / hierarchy_valid_to (exclusive; null = since always / still in
+    force) say when the chain held, so that a past week of the roll-up uses the chain of
+    that week (var hierarchy_as_of).  The period in force now has hierarchy_valid_to null.
 -#}
+
+{# The chain of today, whose test assert_user_hierarchy_is_clean reports a broken
+   export: built and checked whenever the forecast is. #}
+-- depends_on: {{ ref('int_user_hierarchy') }}
 
 with
 
 hierarchy as (
 
     select
+        period_valid_from as hierarchy_valid_from,
+        period_valid_to as hierarchy_valid_to,
         user_id,
         ancestor_user_id,
         depth,
         chain_depth,
         has_cycle,
         has_dangling_manager
-    from {{ ref('int_user_hierarchy') }}
+    from {{ ref('int_user_hierarchy_periods') }}
 
 ),
 
@@ -56,6 +67,8 @@ named as (
 placed as (
 
     select
+        hierarchy_valid_from,
+        hierarchy_valid_to,
         user_id,
         ancestor_user_id,
         depth,
@@ -71,6 +84,7 @@ placed as (
 parents as (
 
     select
+        hierarchy_valid_from,
         user_id,
         ancestor_user_id as manager_user_id
     from placed
@@ -79,6 +93,8 @@ parents as (
 )
 
 select
+    placed.hierarchy_valid_from,
+    placed.hierarchy_valid_to,
     placed.user_id,
     placed.ancestor_user_id,
     placed.depth,
@@ -100,3 +116,4 @@ inner join named as ancestor_named
     on ancestor_named.user_id = placed.ancestor_user_id
 left join parents
     on parents.user_id = placed.user_id
+    and parents.hierarchy_valid_from is not distinct from placed.hierarchy_valid_from

@@ -13,6 +13,11 @@
     'unknown_owner' ("Unknown owner", directly under the company), each unknown owner
     id a node below it, so the company row is still the sum of the rows under it and
     the figures nobody can be held to are in plain sight.
+
+    The chain of a past week is the one in force at that week end (var hierarchy_as_of
+    = 'as_of_week', the default: int_sales_hierarchy's periods), so a rep who moved to
+    another manager rolls up under the old one before the move and the new one after;
+    'current' rolls every week up the chain of today.  Targets add up today's chain.
 -#}
 
 {#- The additive figures of one owner's deals, summed up every node of the tree. -#}
@@ -70,6 +75,7 @@ node_figures as (
     from owner_weekly
     inner join owner_nodes
         on owner_nodes.owner_user_id is not distinct from owner_weekly.owner_user_id
+        and {{ in_hierarchy_period('owner_weekly.as_of_week_end', 'owner_nodes') }}
     group by owner_weekly.as_of_week_end, owner_weekly.fiscal_quarter, owner_nodes.node_id
 
 ),
@@ -84,7 +90,7 @@ dense as (
         quarter_weeks.week_of_quarter,
         quarter_weeks.is_last_week_of_quarter,
         quarter_weeks.is_quarter_closed,
-        nodes.*,
+        nodes.* exclude (hierarchy_valid_from, hierarchy_valid_to),
         cast(coalesce(node_figures.closed_won, 0) as {{ dbt.type_numeric() }}) as closed_won,
         cast(coalesce(node_figures.closed_won, 0) + coalesce(node_figures.open_commit, 0) as {{ dbt.type_numeric() }}) as commit,
         cast(
@@ -104,7 +110,8 @@ dense as (
         end as history_source,
         cast(node_targets.target as {{ dbt.type_numeric() }}) as target
     from quarter_weeks
-    cross join nodes
+    inner join nodes
+        on {{ in_hierarchy_period('quarter_weeks.as_of_week_end', 'nodes') }}
     left join node_figures
         on node_figures.as_of_week_end = quarter_weeks.as_of_week_end
         and node_figures.fiscal_quarter = quarter_weeks.fiscal_quarter
