@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import run_funnelcast
 from tests.drops import forecast_expected as drops
 from tests.drops.forecast_expected import AS_OF, Q1_LAST_WEEK_END, Q4_LAST_WEEK_END
-from tests.warehouse import built_warehouse_fixture, rows
+from tests.warehouse import built_warehouse_fixture, readme_query, rows
 
 expected_won = built_warehouse_fixture("expected_won", drops.WON, select=drops.BUILD_SELECTION)
 expected_lost = built_warehouse_fixture("expected_lost", drops.LOST, select=drops.BUILD_SELECTION)
@@ -171,3 +171,19 @@ def test_the_accuracy_command_prints_the_mape_table(small_refresh):
     for cells, (_, commit, expected) in zip(table, want):
         for cell, value in ((cells[1], commit), (cells[2], expected)):
             assert cell == ("-" if value is None else f"{100 * value:.1f}%")
+
+
+def test_the_readme_query_shows_the_expected_forecast_next_to_the_call(expected_won):
+    con, _ = expected_won
+    got = rows(con, readme_query("## The expected forecast next to the reps' call"))
+    # The latest week end, Apr 12, is week 2 of FY2026-Q2 (last week end Jul 5, 12 weeks later): nothing
+    # is open or closed in it, so it is all new business, 12 weeks before the last week end, of the two
+    # closed quarters that reach back that far: FY2026-Q1 at Jan 11 (O1, created Feb 23, won: 10000)
+    # and FY2025-Q4 at Oct 12 (H1..H3, H7, H8 and N4: 51000).  Mean 30500; sample variance
+    # 2 x 20500^2 = 840,500,000, sd 28991.4; p10 = 30500 - 37153.9 < 0 is clipped at closed won (0),
+    # p90 = 30500 + 37153.9 = 67653.9.
+    # (Only this quarter's rows: a week end may also report the next quarter.)
+    assert [row for row in got if row[0] == "FY2026-Q2"] == [
+        ("FY2026-Q2", "Company", 0, 0, 0, 30500, 0, 67654, 2),
+        ("FY2026-Q2", "Vera Price", 0, 0, 0, 30500, 0, 67654, 2),
+    ]
