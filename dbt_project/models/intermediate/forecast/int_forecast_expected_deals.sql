@@ -6,7 +6,7 @@
     end: the table trained through the latest closed quarter whose last week end is
     strictly before as_of_week_end.
 
-    The probability is the finest cell level (macros/forecast_cells.sql) whose cell had
+    The probability is the finest cell level (macros/forecast.sql) whose cell had
     at least forecast_cell_min_deals() deals; level 5 (every deal) is used with any
     number.  No closed quarter before the week end: no probability (null), and the
     expected forecast of that week end is null rather than a guess.

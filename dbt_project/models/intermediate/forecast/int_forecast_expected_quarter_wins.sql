@@ -3,7 +3,7 @@
     expected forecast): one row per closed fiscal quarter x deal counted in its
     closed_won at the quarter's last week end, i.e. won with an actual close date in the
     quarter, its won row of the as-of spine still standing then (not reopened since):
-    int_forecast_owner_weekly's won rule at the one week end the backtest's actual is
+    the roll-up's won rule (macros/forecast.sql) at the one week end the backtest's actual is
     taken at.  The owner is the one it closed under, as in the roll-up.  The expected
     forecast learns its win probabilities (is the deal here?) and its new-deal term
     (which deals were not yet in the pipeline?) from it.
@@ -48,6 +48,5 @@ select
 from weekly_state
 inner join closed_quarters
     on closed_quarters.fiscal_quarter = weekly_state.close_fiscal_quarter
-    and closed_quarters.quarter_last_week_end >= weekly_state.week_end
-    and (weekly_state.next_week_end is null or closed_quarters.quarter_last_week_end < weekly_state.next_week_end)
+    and {{ won_row_counts_at('closed_quarters.quarter_last_week_end', 'weekly_state') }}
 where weekly_state.is_won_this_week

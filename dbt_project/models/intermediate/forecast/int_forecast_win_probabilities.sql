@@ -1,6 +1,6 @@
 {#-
     The win probabilities of the expected forecast (docs/marts.md: the expected forecast):
-    of the deals that were open in a cell (macros/forecast_cells.sql) at a week end of a
+    of the deals that were open in a cell (macros/forecast.sql) at a week end of a
     closed quarter they were to close in, the share won within that quarter.
 
     One row per trained_through_week_end x level x cell.  trained_through_week_end is

@@ -22,3 +22,14 @@
 {% macro forecast_cell_columns() %}
     {{ return(['stage', 'motion', 'age_in_stage_bucket', 'has_slipped', 'days_left_bucket']) }}
 {% endmacro %}
+
+{#-
+    A won row of the as-of spine counts at week end `week_end` from its own week end until
+    the opportunity's next row (`next_week_end`: a reopened deal stops counting).  The
+    roll-up's closed_won (int_forecast_owner_weekly) and the expected forecast's actuals
+    (int_forecast_expected_quarter_wins) both use it.
+-#}
+{% macro won_row_counts_at(week_end, state) -%}
+    {{ week_end }} >= {{ state }}.week_end
+    and ({{ state }}.next_week_end is null or {{ week_end }} < {{ state }}.next_week_end)
+{%- endmacro %}
