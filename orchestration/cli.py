@@ -428,6 +428,47 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def accuracy_table(published_db: Path, node_id: str = "company") -> list[tuple]:
+    """Per week of quarter, from the published file (read-only): the MAPE of the commit call and of the
+    expected forecast over the last four closed quarters at `node_id`, and how many quarters each
+    averages: the rows of mart_forecast_accuracy's latest closed quarter (docs/marts.md)."""
+    import duckdb
+
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        return con.execute(
+            """
+            select week_of_quarter, commit_mape, commit_mape_quarters, expected_mape, expected_mape_quarters
+            from marts.mart_forecast_accuracy
+            where node_id = ?
+                and fiscal_quarter = (select max(fiscal_quarter) from marts.mart_forecast_accuracy)
+            order by week_of_quarter
+            """,
+            [node_id],
+        ).fetchall()
+
+
+def cmd_accuracy(args: argparse.Namespace) -> int:
+    from funnelcast.settings import load_settings
+
+    settings = load_settings(args.config)
+    if not settings.published_db.exists():
+        raise FileNotFoundError(f"{settings.published_db} does not exist yet: run `funnelcast run` first")
+    table = accuracy_table(settings.published_db, args.node)
+    if not table:
+        print(f"no closed quarter for node {args.node} yet: nothing to measure")
+        return 0
+
+    def pct(value) -> str:
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    print(f"MAPE over the last four closed quarters, node {args.node} "
+          "(|forecast - actual| / actual, averaged; quarters = how many were averaged):")
+    print(f"{'week':>4}  {'commit':>8}  {'expected':>8}  {'quarters (commit / expected)':>28}")
+    for week, commit, commit_n, expected, expected_n in table:
+        print(f"{week:>4}  {pct(commit):>8}  {pct(expected):>8}  {f'{commit_n} / {expected_n}':>28}")
+    return 0
+
+
 def docs_commands(build_db: Path, dbt_vars: dict, port: int) -> tuple[list[str], list[str]]:
     """`dbt docs generate` (the catalog reads the build file) and `dbt docs serve` on localhost only."""
     from orchestration.dbt_project import DBT_PROJECT_DIR, dbt_executable
@@ -542,6 +583,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--config")
     rep.add_argument("--out", help="where to write it (default: monday_report.html beside the published file)")
     rep.set_defaults(func=cmd_report)
+
+    acc = sub.add_parser("accuracy", help="print the MAPE of the commit call vs the expected forecast by week "
+                                          "of quarter, from the published file")
+    acc.add_argument("--config")
+    acc.add_argument("--node", default="company", help="the forecast node (default: company)")
+    acc.set_defaults(func=cmd_accuracy)
 
     docs = sub.add_parser("docs", help="build the dbt docs site and serve it on http://127.0.0.1:PORT/")
     docs.add_argument("--config")

@@ -79,8 +79,7 @@ won_deals as (
     from weekly_state
     inner join quarter_weeks
         on quarter_weeks.fiscal_quarter = weekly_state.close_fiscal_quarter
-        and quarter_weeks.as_of_week_end >= weekly_state.week_end
-        and (weekly_state.next_week_end is null or quarter_weeks.as_of_week_end < weekly_state.next_week_end)
+        and {{ won_row_counts_at('quarter_weeks.as_of_week_end', 'weekly_state') }}
     where weekly_state.is_won_this_week
 
 ),

@@ -1,14 +1,25 @@
 {#-
     How good each week's call was, once a quarter has closed (docs/domain.md: forecasting):
-    every week's commit and best-case call per node against the closed won at the
-    quarter's last week end.
+    every week's commit and best-case call and the expected forecast
+    (mart_forecast_expected) per node against the closed won at the quarter's last week
+    end; and, per node and week of quarter, the MAPE of each over the last four closed
+    quarters (this one included).
 -#}
+
+{%- set forecasts = ['commit', 'best_case', 'expected'] -%}
 
 with
 
 rollup as (
 
     select * from {{ ref('mart_forecast_rollup') }}
+
+),
+
+expected as (
+
+    select as_of_week_end, fiscal_quarter, node_id, expected_total, expected_p10, expected_p90
+    from {{ ref('mart_forecast_expected') }}
 
 ),
 
@@ -38,13 +49,34 @@ calls as (
         rollup.closed_won as closed_won_so_far,
         rollup.commit as commit_call,
         rollup.best_case as best_case_call,
+        expected.expected_total as expected_call,
+        expected.expected_p10,
+        expected.expected_p90,
         actuals.actual_closed_won,
         rollup.history_source
     from rollup
     inner join actuals
         on actuals.fiscal_quarter = rollup.fiscal_quarter
         and actuals.node_id = rollup.node_id
+    left join expected
+        on expected.as_of_week_end = rollup.as_of_week_end
+        and expected.fiscal_quarter = rollup.fiscal_quarter
+        and expected.node_id = rollup.node_id
     where rollup.is_quarter_closed
+
+),
+
+scored as (
+
+    select
+        *,
+        {%- for forecast in forecasts %}
+        case
+            when actual_closed_won > 0
+                then abs(cast({{ forecast }}_call - actual_closed_won as double)) / cast(actual_closed_won as double)
+        end as {{ forecast }}_abs_pct_error{{ ',' if not loop.last }}
+        {%- endfor %}
+    from calls
 
 )
 
@@ -62,16 +94,26 @@ select
     commit_call,
     best_case_call,
     actual_closed_won,
-    case
-        when actual_closed_won > 0
-            then 1 - abs(cast(commit_call - actual_closed_won as double)) / cast(actual_closed_won as double)
-    end as commit_accuracy,
-    case
-        when actual_closed_won > 0
-            then 1 - abs(cast(best_case_call - actual_closed_won as double)) / cast(actual_closed_won as double)
-    end as best_case_accuracy,
-    commit_call - actual_closed_won as commit_bias,
-    best_case_call - actual_closed_won as best_case_bias,
+    expected_call,
+    expected_p10,
+    expected_p90,
+    {%- for forecast in forecasts %}
+    1 - {{ forecast }}_abs_pct_error as {{ forecast }}_accuracy,
+    {%- endfor %}
+    {%- for forecast in forecasts %}
+    {{ forecast }}_call - actual_closed_won as {{ forecast }}_bias,
+    {%- endfor %}
+    -- The mean absolute percentage error over the last four closed quarters (this one and
+    -- the three before it at the same node and week of quarter; quarters without an actual
+    -- or a forecast leave it out, *_mape_quarters says how many were averaged).
+    {%- for forecast in forecasts %}
+    avg({{ forecast }}_abs_pct_error) over last_four_quarters as {{ forecast }}_mape,
+    count({{ forecast }}_abs_pct_error) over last_four_quarters as {{ forecast }}_mape_quarters,
+    {%- endfor %}
+    expected_p10 <= actual_closed_won and actual_closed_won <= expected_p90 as is_actual_in_expected_range,
     history_source
 
-from calls
+from scored
+window last_four_quarters as (
+    partition by node_id, week_of_quarter order by as_of_week_end rows between 3 preceding and current row
+)
