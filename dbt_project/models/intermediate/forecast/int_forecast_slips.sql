@@ -25,6 +25,8 @@ lines as (
     select
         week_end,
         fiscal_quarter,
+        {{ fiscal_quarter_start('cast(week_end as date)') }} as fiscal_quarter_start,
+        {{ fiscal_quarter_end('cast(week_end as date)') }} as fiscal_quarter_end,
         opportunity_id,
         owner_user_id,
         movement,
@@ -74,9 +76,11 @@ deal_quarters as (
     select
         opportunity_id,
         fiscal_quarter,
+        fiscal_quarter_start,
+        fiscal_quarter_end,
         sum(case when is_move_out then 1 else 0 end) as move_outs
     from lines
-    group by opportunity_id, fiscal_quarter
+    group by opportunity_id, fiscal_quarter, fiscal_quarter_start, fiscal_quarter_end
 
 ),
 
@@ -93,6 +97,8 @@ with_first_move_out as (
     select
         deal_quarters.opportunity_id,
         deal_quarters.fiscal_quarter,
+        deal_quarters.fiscal_quarter_start,
+        deal_quarters.fiscal_quarter_end,
         last_owner.owner_user_id,
         deal_quarters.move_outs,
         first_move_out.first_move_out_week_end,
@@ -113,6 +119,8 @@ with_first_move_out as (
 select
     with_first_move_out.opportunity_id,
     with_first_move_out.fiscal_quarter,
+    with_first_move_out.fiscal_quarter_start,
+    with_first_move_out.fiscal_quarter_end,
     with_first_move_out.owner_user_id,
     with_first_move_out.first_move_out_week_end is not null as is_moved_out,
     with_first_move_out.move_out_kind,

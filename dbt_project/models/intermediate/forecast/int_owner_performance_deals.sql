@@ -50,6 +50,8 @@ creation_amounts as (
 select
     deals.opportunity_id,
     {{ fiscal_quarter_label('cast(deals.srl_at as date)') }} as fiscal_quarter,
+    {{ fiscal_quarter_start('cast(deals.srl_at as date)') }} as fiscal_quarter_start,
+    {{ fiscal_quarter_end('cast(deals.srl_at as date)') }} as fiscal_quarter_end,
     'created' as deal_role,
     deals.owner_user_id,
     deals.motion,
@@ -66,6 +68,8 @@ union all
 select
     opportunity_id,
     {{ fiscal_quarter_label('close_date') }} as fiscal_quarter,
+    {{ fiscal_quarter_start('close_date') }} as fiscal_quarter_start,
+    {{ fiscal_quarter_end('close_date') }} as fiscal_quarter_end,
     case when won_at is not null then 'won' else 'lost' end as deal_role,
     owner_user_id,
     motion,

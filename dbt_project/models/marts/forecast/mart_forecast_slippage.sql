@@ -24,25 +24,9 @@ owner_nodes as (
 
 ),
 
-nodes as (
+node_quarters as (
 
-    select node_id, node_type, node_name, node_title, parent_node_id, node_level
-    from {{ ref('int_forecast_nodes') }}
-
-),
-
-as_of as (
-
-    select as_of_date from {{ ref('int_as_of') }}
-
-),
-
-quarters as (
-
-    select fiscal_quarter, min(fiscal_quarter_start) as fiscal_quarter_start, min(fiscal_quarter_end) as fiscal_quarter_end
-    from {{ ref('int_fiscal_calendar') }}
-    where fiscal_quarter in (select fiscal_quarter from slips)
-    group by fiscal_quarter
+    {{ forecast_node_quarters('slips') }}
 
 ),
 
@@ -72,11 +56,7 @@ node_figures as (
 dense as (
 
     select
-        quarters.fiscal_quarter,
-        quarters.fiscal_quarter_start,
-        quarters.fiscal_quarter_end,
-        quarters.fiscal_quarter_end <= as_of.as_of_date as is_quarter_complete,
-        nodes.*,
+        node_quarters.*,
         {%- for count in ['expected_deals', 'moved_out_deals', 'pushed_out_deals', 'slipped_deals',
                           'repeat_moved_out_deals', 'first_moved_out_deals', 'moved_out_again_deals'] %}
         coalesce(node_figures.{{ count }}, 0) as {{ count }},
@@ -84,12 +64,10 @@ dense as (
         {%- for amount in ['moved_out_amount', 'pushed_out_amount', 'slipped_amount'] %}
         cast(coalesce(node_figures.{{ amount }}, 0) as {{ dbt.type_numeric() }}) as {{ amount }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from quarters
-    cross join nodes
-    cross join as_of
+    from node_quarters
     left join node_figures
-        on node_figures.fiscal_quarter = quarters.fiscal_quarter
-        and node_figures.node_id = nodes.node_id
+        on node_figures.fiscal_quarter = node_quarters.fiscal_quarter
+        and node_figures.node_id = node_quarters.node_id
 
 )
 

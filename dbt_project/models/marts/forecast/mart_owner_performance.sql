@@ -25,31 +25,15 @@ owner_nodes as (
 
 ),
 
-nodes as (
+node_quarters as (
 
-    select node_id, node_type, node_name, node_title, parent_node_id, node_level
-    from {{ ref('int_forecast_nodes') }}
+    {{ forecast_node_quarters('deals') }}
 
 ),
 
 node_targets as (
 
     select * from {{ ref('int_forecast_node_targets') }}
-
-),
-
-as_of as (
-
-    select as_of_date from {{ ref('int_as_of') }}
-
-),
-
-quarters as (
-
-    select fiscal_quarter, min(fiscal_quarter_start) as fiscal_quarter_start, min(fiscal_quarter_end) as fiscal_quarter_end
-    from {{ ref('int_fiscal_calendar') }}
-    where fiscal_quarter in (select fiscal_quarter from deals union select fiscal_quarter from node_targets)
-    group by fiscal_quarter
 
 ),
 
@@ -91,11 +75,7 @@ node_figures as (
 dense as (
 
     select
-        quarters.fiscal_quarter,
-        quarters.fiscal_quarter_start,
-        quarters.fiscal_quarter_end,
-        quarters.fiscal_quarter_end <= as_of.as_of_date as is_quarter_complete,
-        nodes.*,
+        node_quarters.*,
         motions.motion,
         coalesce(node_figures.won_deals, 0) as won_deals,
         coalesce(node_figures.lost_deals, 0) as lost_deals,
@@ -107,17 +87,15 @@ dense as (
         node_figures.median_sales_cycle_days,
         -- A target is a node's, not a motion's: on the `all` row only.
         case when motions.motion = 'all' then cast(node_targets.target as {{ dbt.type_numeric() }}) end as target
-    from quarters
-    cross join nodes
+    from node_quarters
     cross join motions
-    cross join as_of
     left join node_figures
-        on node_figures.fiscal_quarter = quarters.fiscal_quarter
-        and node_figures.node_id = nodes.node_id
+        on node_figures.fiscal_quarter = node_quarters.fiscal_quarter
+        and node_figures.node_id = node_quarters.node_id
         and node_figures.motion = motions.motion
     left join node_targets
-        on node_targets.node_id = nodes.node_id
-        and node_targets.fiscal_quarter = quarters.fiscal_quarter
+        on node_targets.node_id = node_quarters.node_id
+        and node_targets.fiscal_quarter = node_quarters.fiscal_quarter
 
 ),
 
