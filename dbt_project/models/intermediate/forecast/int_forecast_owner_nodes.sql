@@ -14,10 +14,17 @@
 
 with
 
+-- Every owner a deal had at a week end (the as-of spine) or has now, not only the owners
+-- with forecast figures: the performance and slippage marts roll up the deals of an
+-- owner whose deals never closed in a reported quarter (one lost with an overdue close
+-- date, one closing after the spine), and must not drop them from every node.
 owners as (
 
-    select distinct owner_user_id
-    from {{ ref('int_forecast_owner_weekly') }}
+    select owner_user_id from {{ ref('int_forecast_owner_weekly') }}
+    union
+    select owner_user_id from {{ ref('int_opportunity_weekly_state') }}
+    union
+    select owner_user_id from {{ ref('int_opportunities') }}
 
 ),
 
