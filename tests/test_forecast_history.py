@@ -134,3 +134,38 @@ def test_with_hierarchy_as_of_current_every_week_uses_todays_chain(history_curre
         (D(2026, 2, 15), "u_rep", "u_mgr_b", Decimal("5000")),
         (D(2026, 2, 15), "u_vp", "company", Decimal("6358.15")),
     ]
+
+
+def test_the_marts_over_the_tree_count_a_rep_who_moved_once(history_handmade):
+    # u_rep has two hierarchy periods (under u_mgr_a until Feb 11, then u_mgr_b): a mart
+    # that joined the tree without the period would hold u_rep's deals twice above u_rep.
+    con, _ = history_handmade
+    for mart, grain in (("mart_owner_performance", "fiscal_quarter, node_id, motion"),
+                        ("mart_forecast_slippage", "fiscal_quarter, node_id"),
+                        ("mart_forecast_expected", "as_of_week_end, fiscal_quarter, node_id")):
+        assert rows(con, f"select {grain}, count(*) from marts.{mart} group by all having count(*) > 1") == [], mart
+    # The company's won deals per quarter are the won deals closing in it, each once.
+    assert rows(con, """
+        select p.fiscal_quarter, p.won_deals, coalesce(w.won, 0)
+        from marts.mart_owner_performance p
+        left join (
+            select c.fiscal_quarter, count(*) as won
+            from intermediate.int_opportunities o
+            join vocabulary.stage_map m on m.crm_stage = o.sales_stage and m.is_won
+            join marts.dim_fiscal_calendar c on c.date_day = o.close_date
+            group by all
+        ) w using (fiscal_quarter)
+        where p.node_id = 'company' and p.motion = 'all' and p.won_deals <> coalesce(w.won, 0)
+    """) == []
+    # The company is u_vp's subtree (everyone reports to u_vp): the same figures.
+    assert rows(con, """
+        select fiscal_quarter from marts.mart_forecast_slippage c
+        join marts.mart_forecast_slippage v using (fiscal_quarter)
+        where c.node_id = 'company' and v.node_id = 'u_vp' and c.expected_deals <> v.expected_deals
+    """) == []
+    # The expected forecast stands next to the roll-up's own closed won, node by node.
+    assert rows(con, """
+        select e.as_of_week_end, e.node_id from marts.mart_forecast_expected e
+        join marts.mart_forecast_rollup r using (as_of_week_end, fiscal_quarter, node_id)
+        where e.closed_won <> r.closed_won
+    """) == []

@@ -217,10 +217,21 @@ def test_closed_won_at_quarter_end_equals_staging(small_warehouse):
         select r.fiscal_quarter, r.closed_won, coalesce(s.won, 0)
         from marts.mart_forecast_rollup r
         left join (
-            select c.fiscal_quarter, sum(o.amount_reporting) as won
+            -- Each won deal at the rate valid on the week end of the week it was won (the
+            -- week it enters closed won), in cents; a deal the CRM converted at the CRM's figure.
+            select c.fiscal_quarter, sum(case
+                when o.amount_conversion = 'currency_rate' then round(o.amount * rates.rate, 2)
+                else o.amount_reporting end) as won
             from intermediate.int_opportunities o
             join vocabulary.stage_map m on m.crm_stage = o.sales_stage and m.is_won
             join marts.dim_fiscal_calendar c on c.date_day = o.close_date
+            join marts.fct_funnel f on f.opportunity_id = o.opportunity_id
+            join marts.dim_fiscal_calendar won_week on won_week.date_day = cast(f.won_at as date)
+            left join lateral (
+                select r.rate from staging.stg_reference__currency_rates r
+                where r.currency_id = o.currency_id and r.valid_from <= won_week.week_end
+                order by r.valid_from desc limit 1
+            ) rates on true
             group by all
         ) s using (fiscal_quarter)
         where r.node_id = 'company' and r.is_last_week_of_quarter and r.is_quarter_closed

@@ -54,7 +54,8 @@ owner_nodes as (
 
 nodes as (
 
-    select node_id from {{ ref('int_forecast_nodes') }}
+    -- Every node of any hierarchy period (int_forecast_nodes has a row per node and period).
+    select distinct node_id from {{ ref('int_forecast_nodes') }}
 
 ),
 
@@ -92,6 +93,8 @@ node_history as (
     from outside_wins
     inner join owner_nodes
         on owner_nodes.owner_user_id is not distinct from outside_wins.owner_user_id
+        -- A past quarter's wins count for the chain in force at that quarter's last week end.
+        and {{ in_hierarchy_period('outside_wins.quarter_last_week_end', 'owner_nodes') }}
     group by outside_wins.quarter_last_week_end, outside_wins.weeks_before_quarter_end, owner_nodes.node_id
 
 ),

@@ -50,6 +50,7 @@ node_expected as (
     from owner_expected
     inner join {{ ref('int_forecast_owner_nodes') }} as owner_nodes
         on owner_nodes.owner_user_id is not distinct from owner_expected.owner_user_id
+        and {{ in_hierarchy_period('owner_expected.as_of_week_end', 'owner_nodes') }}
     group by owner_expected.as_of_week_end, owner_expected.fiscal_quarter, owner_nodes.node_id
 
 ),

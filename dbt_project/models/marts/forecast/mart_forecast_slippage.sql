@@ -20,7 +20,7 @@ slips as (
 
 owner_nodes as (
 
-    select owner_user_id, node_id from {{ ref('int_forecast_owner_nodes') }}
+    select owner_user_id, node_id, hierarchy_valid_from, hierarchy_valid_to from {{ ref('int_forecast_owner_nodes') }}
 
 ),
 
@@ -49,6 +49,8 @@ node_figures as (
     from slips
     inner join owner_nodes
         on owner_nodes.owner_user_id is not distinct from slips.owner_user_id
+        -- the chain in force on the quarter's last day (macros/forecast_nodes.sql)
+        and {{ in_hierarchy_period('slips.fiscal_quarter_end', 'owner_nodes') }}
     group by slips.fiscal_quarter, owner_nodes.node_id
 
 ),

@@ -21,7 +21,7 @@ deals as (
 
 owner_nodes as (
 
-    select owner_user_id, node_id from {{ ref('int_forecast_owner_nodes') }}
+    select owner_user_id, node_id, hierarchy_valid_from, hierarchy_valid_to from {{ ref('int_forecast_owner_nodes') }}
 
 ),
 
@@ -65,6 +65,8 @@ node_figures as (
     from deals
     inner join owner_nodes
         on owner_nodes.owner_user_id is not distinct from deals.owner_user_id
+        -- the chain in force on the quarter's last day (macros/forecast_nodes.sql)
+        and {{ in_hierarchy_period('deals.fiscal_quarter_end', 'owner_nodes') }}
     group by grouping sets (
         (deals.fiscal_quarter, owner_nodes.node_id, deals.motion),
         (deals.fiscal_quarter, owner_nodes.node_id)
