@@ -1,8 +1,8 @@
 {#-
     The month and fiscal-quarter ends the pipeline's exact period-end state is taken at
     (int_opportunity_period_end_state, marts.fct_pipeline_period_end): one row per
-    period_grain x period_end, from the calendar (int_fiscal_calendar: month_end,
-    fiscal_quarter_end; labels as macros/calendar.sql date_periods gives them), up to
+    period_grain x period_end, from the calendar's days (int_fiscal_calendar) and the
+    periods, starts, ends and labels of macro date_periods (macros/calendar.sql), up to
     the day of the latest thing the opportunity exports recorded (int_as_of:
     pipeline_as_of_date): a later period end's state is not known yet.  A fiscal
     quarter's last day is also a month's, so that day has a row per grain.
@@ -10,9 +10,9 @@
 
 with
 
-calendar as (
+calendar_days as (
 
-    select * from {{ ref('int_fiscal_calendar') }}
+    select date_day from {{ ref('int_fiscal_calendar') }}
 
 ),
 
@@ -22,32 +22,19 @@ as_of as (
 
 ),
 
-period_ends as (
+date_periods as (
 
-    select distinct
-        'month' as period_grain,
-        substring(cast(month_start as {{ dbt.type_string() }}), 1, 7) as period_label,
-        month_start as period_start,
-        month_end as period_end
-    from calendar
-
-    union all
-
-    select distinct
-        'fiscal_quarter' as period_grain,
-        fiscal_quarter as period_label,
-        fiscal_quarter_start as period_start,
-        fiscal_quarter_end as period_end
-    from calendar
+    {{ date_periods('calendar_days') }}
 
 )
 
-select
-    period_ends.period_grain,
-    period_ends.period_label,
-    period_ends.period_start,
-    period_ends.period_end,
-    {{ fiscal_quarter_label('period_ends.period_end') }} as fiscal_quarter
-from period_ends
+select distinct
+    date_periods.period_grain,
+    date_periods.period_label,
+    date_periods.period_start,
+    date_periods.period_end,
+    {{ fiscal_quarter_label('date_periods.period_end') }} as fiscal_quarter
+from date_periods
 cross join as_of
-where period_ends.period_end <= as_of.pipeline_as_of_date
+where date_periods.period_grain in ('month', 'fiscal_quarter')
+    and date_periods.period_end <= as_of.pipeline_as_of_date
