@@ -276,6 +276,7 @@ def forecast_figure(con: duckdb.DuckDBPyConnection, currency: str) -> Figure:
     rows = records(con, """
         WITH latest AS (
             SELECT as_of_week_end, fiscal_quarter FROM marts.mart_forecast_rollup
+            WHERE quarter_relation = 'current'  -- the quarter the week is in, not the next one
             ORDER BY as_of_week_end DESC, fiscal_quarter DESC LIMIT 1
         ),
         now AS (SELECT r.* FROM marts.mart_forecast_rollup r JOIN latest USING (as_of_week_end, fiscal_quarter)),

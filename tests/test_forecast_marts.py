@@ -112,10 +112,39 @@ def test_forecast_at_week_end_feb_15(forecast_handmade):
         "u_x": (0, 700, 700, 700, 0),
         "company": (6000, 18700, 23700, 21700, 4000),
     }
-    # A week end reports the quarter its week is in: D4 (now closing in Q2) is counted
-    # in Q2 from Q2's first week on.
-    assert rows(con, "select distinct fiscal_quarter from marts.mart_forecast_rollup where as_of_week_end = ?",
-                [W2]) == [("FY2026-Q1",)]
+    # A week end's current quarter is the quarter its week is in: D4 (now closing in Q2) is
+    # counted in Q2's current rows from Q2's first week on, and before that under 'next'.
+    assert rows(con, "select distinct fiscal_quarter, quarter_relation from marts.mart_forecast_rollup "
+                     "where as_of_week_end = ? order by 1", [W2]) == [("FY2026-Q1", "current"), ("FY2026-Q2", "next")]
+
+
+def test_a_week_in_q1_shows_q2_under_next(forecast_handmade):
+    con, _ = forecast_handmade
+    # As of Sun Feb 15 (in Q1), the next quarter is FY2026-Q2 (Apr 1 .. Jun 30).  The only deal
+    # closing in Q2 then is rep_b's D4: 3000, upside since Jan 28, close date pushed to Apr 20 on
+    # Feb 5.  So rep_b, mgr, vp and company: closed 0, commit 0, best case 0 + 3000 = 3000,
+    # pipeline 3000, omitted 0; rep_a and x have nothing in Q2 (zero rows, every node has one).
+    got = rows(con, f"select node_id, {FIGURES} from marts.mart_forecast_rollup "
+                    "where as_of_week_end = ? and fiscal_quarter = 'FY2026-Q2' and quarter_relation = 'next'", [W2])
+    assert {node: tuple(int(v) for v in values) for node, *values in got} == {
+        "u_rep_a": (0, 0, 0, 0, 0),
+        "u_rep_b": (0, 0, 3000, 3000, 0),
+        "u_mgr": (0, 0, 3000, 3000, 0),
+        "u_vp": (0, 0, 3000, 3000, 0),
+        "u_x": (0, 0, 0, 0, 0),
+        "company": (0, 0, 3000, 3000, 0),
+    }
+    # Sun Jan 18: D4 still closed on Mar 10 (Q1), nothing closes in Q2 yet.
+    assert set(figures(con, W1, "FY2026-Q2").values()) == {(0, 0, 0, 0, 0)}
+    # Q2's week 1 ends Sun Apr 5 (the first Sunday on or after Apr 1); Feb 15 is 49 days = 7 weeks
+    # before it: week 1 - 7 = -6; Feb 8 is 56 days = 8 weeks before: -7.  Changes within the 'next' rows: Sun Feb 1 had D4 in Q1 (0 in Q2),
+    # Feb 8 (pushed on Feb 5) 3000 -> +3000; Feb 15 still 3000 -> 0.
+    got = rows(con, "select as_of_week_end, week_of_quarter, pipeline_change, best_case_change "
+                    "from marts.mart_forecast_rollup where node_id = 'u_rep_b' and fiscal_quarter = 'FY2026-Q2' "
+                    "and as_of_week_end in ('2026-02-08', '2026-02-15') order by 1")
+    assert got == [(D(2026, 2, 8), -7, 3000, 3000), (D(2026, 2, 15), -6, 0, 0)]
+    # The accuracy of closed quarters scores only the calls made during the quarter.
+    assert rows(con, "select count(*) from marts.mart_forecast_accuracy where week_of_quarter < 1") == [(0,)]
 
 
 def test_week_over_week_change_and_coverage(forecast_handmade):

@@ -3,7 +3,9 @@
     as-of spine (int_opportunity_weekly_state), so that the stage, amount, close date,
     forecast category and owner are the ones in force at that week end, not today's.
 
-    A quarter is reported at every week end of its weeks (int_forecast_quarter_weeks).
+    A quarter is reported at every week end of its weeks and, as the next quarter, at
+    every week end of the quarter before (int_forecast_quarter_weeks; the pair
+    as_of_week_end x fiscal_quarter says which, so nothing here depends on the relation).
 
     - Open deals: the spine's row at that week end, counted in the quarter of its close
       date as of then.

@@ -12,7 +12,9 @@ with
 
 rollup as (
 
+    -- The calls made during the quarter: the weeks that reported it as the next quarter are not scored.
     select * from {{ ref('mart_forecast_rollup') }}
+    where quarter_relation = 'current'
 
 ),
 

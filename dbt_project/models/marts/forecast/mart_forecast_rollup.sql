@@ -8,6 +8,12 @@
     quarter in the spine (int_forecast_quarter_weeks), zeros included, so that
     week-over-week changes are always against the previous week.
 
+    Each week end reports its current quarter(s) and the next one (quarter_relation
+    'current' / 'next', from int_forecast_quarter_weeks); changes are taken within the
+    same quarter and relation, so a quarter's first 'current' week has no change even
+    though the week before reported it as 'next'.  Whoever means "the quarter the week
+    is in" filters quarter_relation = 'current'.
+
     A deal whose owner is not in the users file (or has no owner) does not stop the
     forecast (the relationships test on its owner warns): it rolls up under the node
     'unknown_owner' ("Unknown owner", directly under the company), each unknown owner
@@ -32,6 +38,7 @@ quarter_weeks as (
         fiscal_quarter_start,
         fiscal_quarter_end,
         as_of_week_end,
+        quarter_relation,
         week_of_quarter,
         is_last_week_of_quarter,
         is_quarter_closed
@@ -87,6 +94,7 @@ dense as (
         quarter_weeks.fiscal_quarter,
         quarter_weeks.fiscal_quarter_start,
         quarter_weeks.fiscal_quarter_end,
+        quarter_weeks.quarter_relation,
         quarter_weeks.week_of_quarter,
         quarter_weeks.is_last_week_of_quarter,
         quarter_weeks.is_quarter_closed,
@@ -134,4 +142,4 @@ select
     {%- endfor %}
 
 from dense
-window node_quarter_weeks as (partition by node_id, fiscal_quarter order by as_of_week_end)
+window node_quarter_weeks as (partition by node_id, fiscal_quarter, quarter_relation order by as_of_week_end)

@@ -1,0 +1,48 @@
+{#-
+    Each opportunity's state at the end of every month and fiscal-quarter end day
+    (int_fiscal_period_ends) it was open at, plus the closing state of a deal closed by
+    then: the same intervals, rule and columns as the weekly spine
+    (macros/opportunity_state.sql), joined to exact period-end days instead of week
+    ends, so "pipeline on the last day of Q3" does not hold deals created between the
+    quarter's last day and the next week end.
+
+    One row per opportunity x period-end day (a day ending a quarter and a month has
+    one row).  Closed rows are kept when the closed stage was entered in the longest
+    period ending that day (the quarter's on a quarter end); the mart narrows them to
+    each grain's period.
+-#}
+
+with
+
+period_end_days as (
+
+    select
+        period_end,
+        min(period_start) as earliest_period_start
+    from {{ ref('int_fiscal_period_ends') }}
+    group by period_end
+
+),
+
+intervals as (
+
+    {{ opportunity_state_intervals() }}
+
+),
+
+-- The interval in force at the end of each period-end day.
+dated as (
+
+    select
+        period_end_days.period_end,
+        period_end_days.earliest_period_start,
+        intervals.*
+    from intervals
+    inner join period_end_days
+        on {{ state_in_force_at_end_of('period_end_days.period_end', 'intervals') }}
+    where not intervals.is_closed
+        or cast(intervals.stage_entered_at as date) >= period_end_days.earliest_period_start
+
+)
+
+{{ opportunity_state_columns('dated', 'period_end') }}
