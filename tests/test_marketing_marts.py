@@ -11,7 +11,7 @@ The marts' own cases are in test_fct_campaign_touches.py and test_mart_campaign_
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -107,7 +107,7 @@ def test_generated_credits_add_up_to_the_funnel_cohorts(small_warehouse):
 
 def spend_files_total(landing: Path) -> Decimal:
     """The spend files' total in USD, straight from the landing CSVs: the latest drop's copy of each
-    row, each converted at the latest rate dated on or before its date."""
+    row, each converted at the latest rate dated on or before its date and rounded to cents."""
     spend: dict[tuple, tuple[str, Decimal]] = {}
     rates: dict[tuple[str, str], Decimal] = {}
     for drop in sorted(p for p in landing.iterdir() if p.is_dir()):
@@ -123,10 +123,12 @@ def spend_files_total(landing: Path) -> Decimal:
     total = Decimal(0)
     for (date, *_), (currency, amount) in spend.items():
         if currency in ("", "USD"):
-            total += amount
+            usd = amount
         else:
             valid = max(d for c, d in rates if c == currency and d <= date)  # a missing rate fails here
-            total += amount * rates[(currency, valid)]
+            usd = amount * rates[(currency, valid)]
+        # Every reporting amount is in cents, half a cent away from zero (docs/marts.md).
+        total += usd.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return total
 
 
