@@ -84,14 +84,14 @@ def test_the_expected_forecast_and_its_p10_p90_worked_out_by_hand(expected_won):
     # Mean (3000 + 1000) / 2 = 2000; sample variance ((3000-2000)^2 + (1000-2000)^2) / 1 = 2,000,000.
     # Total: 0 closed + 5000 + 2500 (the open deals) + 2000 = 9500.
     # Variance: 25,000,000 + 3,750,000 + 2,000,000 = 30,750,000; sd = 5545.27;
-    # p10 = 9500 - 1.28155 x 5545.27 = 2393.46, p90 = 9500 + 7106.54 = 16606.54.
+    # p10 = 9500 - 1.2815516 x 5545.272 = 2393.453, p90 = 9500 + 7106.547 = 16606.547: in cents 2393.45 and 16606.55.
     sd = math.sqrt(30_750_000)
     for node in ("company", "u_vp", "u_ae"):
         closed_won, commit, from_open, from_new, pulled_in, total, p10, p90, quarters = expected_rows(con)[node]
         assert (closed_won, commit, from_open, from_new, pulled_in, quarters) == (0, 14000, 7500, 2000, 0, 2), node
         assert total == pytest.approx(9500)
-        assert p10 == pytest.approx(9500 - Z_90 * sd) and p10 == pytest.approx(2393.46, abs=0.01)
-        assert p90 == pytest.approx(9500 + Z_90 * sd) and p90 == pytest.approx(16606.54, abs=0.01)
+        assert p10 == pytest.approx(9500 - Z_90 * sd, abs=0.005) and p10 == pytest.approx(2393.45, abs=0.001)
+        assert p90 == pytest.approx(9500 + Z_90 * sd, abs=0.005) and p90 == pytest.approx(16606.55, abs=0.001)
 
 
 def test_no_forecast_without_history(expected_won):

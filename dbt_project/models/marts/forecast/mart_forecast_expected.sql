@@ -79,12 +79,27 @@ expected as (
 
 ),
 
+-- The estimates are sums of doubles, whose last bits depend on the order DuckDB adds them
+-- in: in cents, a rebuild of the same drops gives the same figures, and the total is the
+-- sum of its parts as shown.
+in_cents as (
+
+    select
+        * replace (
+            round(expected_from_open, 2) as expected_from_open,
+            round(expected_from_new, 2) as expected_from_new,
+            round(expected_from_pulled_in, 2) as expected_from_pulled_in
+        )
+    from expected
+
+),
+
 totals as (
 
     select
         *,
         closed_won + expected_from_open + expected_from_new + expected_from_pulled_in as expected_total
-    from expected
+    from in_cents
 
 )
 
@@ -96,10 +111,10 @@ select
     expected_from_open, expected_from_new, expected_from_pulled_in, expected_total,
     case
         when expected_total is not null and expected_std_dev is not null
-            then greatest(closed_won, expected_total - {{ z_90 }} * expected_std_dev)
+            then round(greatest(closed_won, expected_total - {{ z_90 }} * expected_std_dev), 2)
     end as expected_p10,
-    expected_total + {{ z_90 }} * expected_std_dev as expected_p90,
-    expected_std_dev,
+    round(expected_total + {{ z_90 }} * expected_std_dev, 2) as expected_p90,
+    round(expected_std_dev, 2) as expected_std_dev,
     history_quarters
 
 from totals
