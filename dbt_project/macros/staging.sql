@@ -37,26 +37,29 @@
     A record missing from a later full snapshot of its kind is deleted: a mapping with
     `snapshot: true` (Salesforce's weekly Data Export sends the whole org and leaves
     deleted records out) marks its rows source_snapshot.  True when the record's newest
-    drop is older than the newest snapshot drop of the kind.  Kinds that only get deltas
+    drop is older than the newest snapshot drop of the kind (over every version loaded,
+    also when an incremental run ranks only some records).  Kinds that only get deltas
     (SugarCRM) never have a snapshot, so nothing is dropped.
 -#}
-{% macro dropped_by_later_snapshot(key_columns) -%}
+{% macro dropped_by_later_snapshot(relation, key_columns) -%}
     coalesce(
         max(source_drop) over (partition by {{ key_columns | join(', ') }})
-            < max(case when source_snapshot then source_drop end) over (),
+            < (select max(source_drop) from {{ relation }} where source_snapshot),
         false
     )
 {%- endmacro %}
 
 {#-
     The lineage columns every staging model carries from the loader's bookkeeping:
-    which drop, file and line a row came from, and whether its drop is a full snapshot.
+    which drop, file and line a row came from, whether its drop is a full snapshot,
+    and when it was loaded (what an incremental run recomputes: macros/incremental.sql).
 -#}
 {% macro source_lineage_columns() -%}
         _drop as source_drop,
         _snapshot as source_snapshot,
         _file as source_file,
-        _line as source_line
+        _line as source_line,
+        _loaded_at as source_loaded_at
 {%- endmacro %}
 
 {#-
@@ -64,19 +67,38 @@
     later full snapshot no longer holds and, when the kind has a deleted flag, a record
     whose version in force is deleted (a deletion is a version: the latest one decides).
     `relation` is a CTE with the lineage columns (source_lineage_columns).
+
+    In an incremental run (staging_incremental_config) only the records with a version
+    loaded since the last complete build are ranked, every version of each, and all of
+    them when a new full snapshot came (it can remove any record); the removed ones
+    stay, marked is_removed, so that the table's copy of them is deleted
+    (macros/incremental.sql: replace_records).
 -#}
 {% macro latest_versions(relation, key_columns, version_column=none, deleted_column=none) -%}
-    select *
+    {%- set removed -%}
+        is_dropped_by_snapshot
+        {%- if deleted_column is not none %} or {{ deleted_column }}{% endif %}
+    {%- endset -%}
+    select *{% if is_incremental() %}, {{ removed }} as is_removed{% endif %}
     from (
         select
             {{ relation }}.*,
             {{ version_rank(key_columns, version_column) }} as version_rank,
-            {{ dropped_by_later_snapshot(key_columns) }} as is_dropped_by_snapshot
+            {{ dropped_by_later_snapshot(relation, key_columns) }} as is_dropped_by_snapshot
         from {{ relation }}
+        {%- if is_incremental() %}
+        where exists (
+            select 1 from {{ relation }} as loaded
+            where loaded.source_loaded_at > {{ loaded_since_last_build() }}
+                and (loaded.source_snapshot or (
+                    {%- for key in key_columns %}
+                    loaded.{{ key }} is not distinct from {{ relation }}.{{ key }}{{ ' and' if not loop.last }}
+                    {%- endfor %}))
+        )
+        {%- endif %}
     ) as versions
     where version_rank = 1
-        and not is_dropped_by_snapshot
-        {%- if deleted_column is not none %}
-        and not {{ deleted_column }}
+        {%- if not is_incremental() %}
+        and not ({{ removed }})
         {%- endif %}
 {%- endmacro %}

@@ -19,29 +19,37 @@
     'probability': 'probability',
 } -%}
 
+{{ opportunity_incremental_config() }}
+
 with
 
+-- An incremental run recomputes the opportunities int_changed_opportunities lists;
+-- every CTE below starts from these (macros/incremental.sql).
 opportunities as (
 
     select * from {{ ref('stg_sugarcrm__opportunities') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
 audit as (
 
     select * from {{ ref('stg_sugarcrm__opportunities_audit') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
 history as (
 
     select * from {{ ref('stg_sugarcrm__opportunity_history') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
 history_states as (
 
     select * from {{ ref('int_opportunity_history_states') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 

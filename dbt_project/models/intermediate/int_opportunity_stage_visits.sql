@@ -7,6 +7,8 @@
     milestone, defined once in stg_vocabulary__stage_map).
 -#}
 
+{{ opportunity_incremental_config() }}
+
 with
 
 stage_changes as (
@@ -20,6 +22,8 @@ stage_changes as (
     from {{ ref('int_opportunity_changes') }}
     where field_name = 'sales_stage'
         and value_after is not null
+        -- An incremental run: the opportunities int_changed_opportunities lists.
+        and {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 

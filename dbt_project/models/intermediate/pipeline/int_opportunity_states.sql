@@ -13,17 +13,21 @@
     'assigned_user_id': 'owner_user_id',
 } -%}
 
+{{ opportunity_incremental_config() }}
+
 with
 
 changes as (
 
     select * from {{ ref('int_opportunity_changes') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
 stage_visits as (
 
     select * from {{ ref('int_opportunity_stage_visits') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 

@@ -16,6 +16,40 @@
     closed in, so the spine grows with open pipeline, not with history x opportunities.
 -#}
 
+
+{#-
+    Incremental (macros/incremental.sql): a run recomputes every week of the
+    opportunities int_changed_opportunities lists (the pre-hook deletes their rows),
+    and every opportunity's weeks from recompute_from on: the last week end already
+    built (the spine's end moves on, an open deal gets its new weeks) or the week end
+    of the earliest currency rate loaded since, whichever is earlier (a new rate
+    changes the amounts of the weeks it is valid in).  Earlier weeks of the other
+    opportunities cannot change: their state intervals did not.
+-#}
+-- depends_on: {{ ref('int_changed_opportunities') }}, {{ ref('stg_reference__currency_rates') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['opportunity_id', 'week_end'],
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
+        ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}",
+) }}
+
+{%- set recompute_from -%}
+    {%- if is_incremental() -%}
+    least(
+        (select coalesce(max(week_end), cast('0001-01-01' as date)) from {{ this }}),
+        coalesce(
+            (select {{ week_end('min(valid_from)') }} from {{ ref('stg_reference__currency_rates') }}
+             where source_loaded_at > {{ loaded_since_last_build() }}),
+            cast('9999-12-31' as date)
+        )
+    )
+    {%- else -%}
+    cast('0001-01-01' as date)
+    {%- endif -%}
+{%- endset %}
+
 with
 
 opportunities as (
@@ -27,6 +61,12 @@ opportunities as (
 spine_end as (
 
     select last_week_end from {{ ref('int_as_of') }}
+
+),
+
+recompute as (
+
+    select {{ recompute_from }} as from_week_end
 
 ),
 
@@ -46,8 +86,9 @@ week_offsets as (
 
 -- The intervals, with the stage in force and the week ends each one spans: from the
 -- week end on or after it starts to the last week end before the day it ends (the
--- week ends W with state_in_force_at_end_of(W), counted rather than joined).
-intervals as (
+-- week ends W with state_in_force_at_end_of(W), counted rather than joined).  An
+-- incremental run expands the other opportunities' intervals from recompute_from only.
+spanned as (
 
     select
         state_intervals.*,
@@ -55,22 +96,35 @@ intervals as (
         coalesce(
             cast({{ dbt.dateadd('day', -7, week_end('cast(state_intervals.valid_to as date)')) }} as date),
             spine_end.last_week_end
-        ) as last_week_end
+        ) as last_week_end,
+        {{ only_changed_opportunities('state_intervals.opportunity_id') }} as is_recomputed,
+        recompute.from_week_end
     from ({{ opportunity_state_intervals() }}) as state_intervals
     cross join spine_end
+    cross join recompute
+
+),
+
+intervals as (
+
+    select
+        spanned.*,
+        case when is_recomputed then first_week_end else greatest(first_week_end, from_week_end) end as expand_from
+    from spanned
+    where is_recomputed or last_week_end >= from_week_end
 
 ),
 
 open_weeks as (
 
     select
-        cast({{ dbt.dateadd('day', '7 * week_offsets.week_offset', 'intervals.first_week_end') }} as date) as week_end,
+        cast({{ dbt.dateadd('day', '7 * week_offsets.week_offset', 'intervals.expand_from') }} as date) as week_end,
         intervals.*
     from intervals
     inner join week_offsets
-        on week_offsets.week_offset <= {{ dbt.datediff('intervals.first_week_end', 'intervals.last_week_end', 'day') }} / 7
+        on week_offsets.week_offset <= {{ dbt.datediff('intervals.expand_from', 'intervals.last_week_end', 'day') }} / 7
     where not intervals.is_closed
-        and intervals.first_week_end <= intervals.last_week_end
+        and intervals.expand_from <= intervals.last_week_end
 
 ),
 
@@ -85,6 +139,7 @@ closing_weeks as (
     where intervals.is_closed
         and intervals.first_week_end = {{ week_end('cast(intervals.stage_entered_at as date)') }}
         and intervals.first_week_end <= intervals.last_week_end
+        and (intervals.is_recomputed or intervals.first_week_end >= intervals.from_week_end)
 
 ),
 

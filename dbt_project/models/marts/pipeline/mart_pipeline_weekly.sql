@@ -34,8 +34,10 @@ derived as (
 
     select
         figures.*,
-        figures.qualified_opportunities * figures.average_won_deal_size * figures.win_rate_count
-            / nullif(figures.average_sales_cycle_days, 0) as pipeline_velocity,
+        -- To the cent: a sum of doubles depends on the order rows are added in, and an
+        -- incremental build adds them in another order than a full one.
+        round(figures.qualified_opportunities * figures.average_won_deal_size * figures.win_rate_count
+            / nullif(figures.average_sales_cycle_days, 0), 2) as pipeline_velocity,
         {{ win_rate_benchmark('figures.motion') }} as win_rate_benchmark,
         {{ win_rate_benchmark_low(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_low,
         {{ win_rate_benchmark_high(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_high

@@ -1,3 +1,5 @@
+{{ staging_incremental_config(['campaign_log_id']) }}
+
 with
 
 source as (
@@ -41,6 +43,7 @@ select
     related_id,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

@@ -36,6 +36,7 @@ select
     currency_id,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at
 
 from latest

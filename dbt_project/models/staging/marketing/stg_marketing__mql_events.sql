@@ -1,3 +1,5 @@
+{{ staging_incremental_config(['lead_id', 'event_type', 'event_at']) }}
+
 with
 
 source as (
@@ -36,6 +38,7 @@ select
     campaign_id,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

@@ -31,6 +31,7 @@ select
     target_amount,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at
 
 from latest

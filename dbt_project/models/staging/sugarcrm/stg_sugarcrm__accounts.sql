@@ -1,3 +1,5 @@
+{{ staging_incremental_config(['account_id']) }}
+
 with
 
 source as (
@@ -45,6 +47,7 @@ select
     owner_user_id,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

@@ -1,3 +1,5 @@
+{{ staging_incremental_config(['call_id']) }}
+
 with
 
 source as (
@@ -41,6 +43,7 @@ select
     modified_at,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

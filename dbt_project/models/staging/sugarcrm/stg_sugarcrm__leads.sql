@@ -1,3 +1,5 @@
+{{ staging_incremental_config(['lead_id']) }}
+
 with
 
 source as (
@@ -57,6 +59,7 @@ select
     country,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

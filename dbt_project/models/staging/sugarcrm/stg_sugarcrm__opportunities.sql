@@ -3,6 +3,8 @@
     motion and the amount in the reporting currency are decided in int_opportunities.
 -#}
 
+{{ staging_incremental_config(['opportunity_id']) }}
+
 with
 
 source as (
@@ -62,6 +64,7 @@ select
     commit_stage,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

@@ -1,3 +1,5 @@
+{{ staging_incremental_config(['audit_id']) }}
+
 with
 
 source as (
@@ -40,6 +42,7 @@ select
     value_after,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

@@ -1,3 +1,5 @@
+{{ staging_incremental_config(['history_id']) }}
+
 with
 
 source as (
@@ -44,6 +46,7 @@ select
     probability,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at{{ removal_marker() }}
 
 from latest

@@ -43,6 +43,7 @@ select
     modified_at,
     source_drop,
     source_file,
-    source_line
+    source_line,
+    source_loaded_at
 
 from latest

@@ -1,0 +1,172 @@
+{#-
+    Incremental builds: a weekly refresh recomputes what the new drop can reach, not
+    all of history (docs/performance.md).
+
+    The build record (ops.dbt_builds, Funnelcast's bookkeeping, never published) holds
+    one row per `dbt build`/`dbt run`: the fingerprint of what the models mean (their
+    code and macros, the vars, the vocabularies), the newest raw load it started from,
+    and when it completed.  A build completes when every model of the project was
+    built without error.
+
+    - The watermark (loaded_since_last_build) is the newest raw load of the last
+      completed build: raw rows loaded after it are what changed.  A failed build
+      does not move it, so the next one recomputes its changes again (every
+      incremental model replaces the rows of the keys it recomputes: doing it twice
+      gives the same rows).
+    - When the fingerprint differs from the last completed build's, or from any
+      build started since, the incremental tables were built by other rules: the
+      build drops them first and so builds them from raw, as `--full-refresh` does.
+-#}
+
+{#- What the models mean: every node's checksum, every macro of the project, the vars given. -#}
+{% macro models_fingerprint() -%}
+    {%- set parts = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+        {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
+    {%- endfor -%}
+    {%- for name in context.keys() | sort -%}
+        {%- set candidate = context[name] -%}
+        {%- if candidate.macro is defined and candidate.macro.package_name == project_name -%}
+            {%- do parts.append(name ~ ':' ~ candidate.macro.macro_sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do parts.append(tojson(invocation_args_dict.get('vars') or {}, sort_keys=true)) -%}
+    {{- return(local_md5(parts | join('\n'))) -}}
+{%- endmacro %}
+
+{#- The vocabularies' content, as SQL: loaded before every build, they change what a row means. -#}
+{% macro vocabularies_fingerprint_sql() -%}
+    md5(concat_ws('|',
+        {%- for table in ['stage_map', 'forecast_category_map', 'opportunity_type_map'] %}
+        (select coalesce(string_agg(cast(vocabulary_row as {{ dbt.type_string() }}), ';'
+            order by cast(vocabulary_row as {{ dbt.type_string() }})), '')
+         from vocabulary.{{ table }} as vocabulary_row){{ ',' if not loop.last }}
+        {%- endfor %}
+    ))
+{%- endmacro %}
+
+{% macro is_build_command() -%}
+    {{- return(flags.WHICH in ('build', 'run')) -}}
+{%- endmacro %}
+
+{#- on-run-start: record this build; drop the incremental tables another fingerprint built. -#}
+{% macro begin_build_record() %}
+    {%- if execute and is_build_command() -%}
+        {%- call statement('build_record_table', auto_begin=False) -%}
+            create schema if not exists ops;
+            create table if not exists ops.dbt_builds (
+                invocation_id {{ dbt.type_string() }} primary key,
+                fingerprint {{ dbt.type_string() }} not null,
+                raw_loaded_through {{ dbt.type_timestamp() }},
+                started_at {{ dbt.type_timestamp() }} not null,
+                completed_at {{ dbt.type_timestamp() }}
+            );
+            insert into ops.dbt_builds (invocation_id, fingerprint, raw_loaded_through, started_at)
+            select
+                '{{ invocation_id }}',
+                md5('{{ models_fingerprint() }}' || {{ vocabularies_fingerprint_sql() }}),
+                (select max(loaded_at) from raw.load_log),
+                now();
+        {%- endcall -%}
+        {%- set stale = run_query("
+            select count(*) from ops.dbt_builds as build
+            cross join (select fingerprint from ops.dbt_builds where invocation_id = '" ~ invocation_id ~ "') as current_build
+            where build.started_at >= coalesce(
+                    (select max(started_at) from ops.dbt_builds where completed_at is not null), timestamp '0001-01-01')
+                and build.fingerprint <> current_build.fingerprint
+        ").columns[0].values()[0] -%}
+        {%- set never_completed = run_query(
+            "select count(*) = 0 from ops.dbt_builds where completed_at is not null").columns[0].values()[0] -%}
+        {%- if stale > 0 and not never_completed -%}
+            {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
+                {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+                {%- if relation is not none -%}
+                    {{ log("rebuilding " ~ relation ~ " from raw: the models, vars or vocabularies changed since the last complete build", info=true) }}
+                    {%- do adapter.drop_relation(relation) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- on-run-end: the build completed when every model of the project was built without error. -#}
+{% macro complete_build_record(results) %}
+    {%- if execute and is_build_command() -%}
+        {%- set built = [] -%}
+        {%- for result in results if result.node.resource_type == 'model' and result.status == 'success' -%}
+            {%- do built.append(result.node.unique_id) -%}
+        {%- endfor -%}
+        {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'skipped', 'runtime error']) | list -%}
+        {%- set models = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+            | rejectattr('config.materialized', 'equalto', 'ephemeral') | map(attribute='unique_id') | list -%}
+        {%- if not failed and models | reject('in', built) | list | length == 0 -%}
+            {%- call statement('build_record_completed', auto_begin=False) -%}
+                update ops.dbt_builds set completed_at = now() where invocation_id = '{{ invocation_id }}'
+            {%- endcall -%}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The newest raw load the last completed build included (before any load: the start of time). -#}
+{% macro loaded_since_last_build() -%}
+    coalesce(
+        (select max(raw_loaded_through) from ops.dbt_builds
+         where completed_at = (select max(completed_at) from ops.dbt_builds)),
+        cast('0001-01-01' as {{ dbt.type_timestamp() }})
+    )
+{%- endmacro %}
+
+{#-
+    The strategy of the incremental staging models: the model's rows are the version
+    in force of every record the new loads touched, each marked is_removed when that
+    version is deleted or a later snapshot left it out; the table's rows of those
+    records are replaced by the ones not removed.
+-#}
+{% macro get_incremental_replace_records_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set temp = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] if arg_dict['unique_key'] is not string else [arg_dict['unique_key']] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }} as kept
+    where exists (
+        select 1 from {{ temp }} as touched
+        where {% for key in keys %}touched.{{ key }} is not distinct from kept.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+    );
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ temp }} where not is_removed
+{% endmacro %}
+
+{#- The config of an incremental staging model keyed by key_columns. -#}
+{% macro staging_incremental_config(key_columns) -%}
+    {{ config(materialized='incremental', incremental_strategy='replace_records', unique_key=key_columns) }}
+{%- endmacro %}
+
+{#- The marker column of an incremental staging run (nothing in a full build, which leaves removed records out). -#}
+{% macro removal_marker() -%}
+    {%- if is_incremental() %},
+    is_removed{% endif -%}
+{%- endmacro %}
+
+{#-
+    Models keyed by opportunity (changes, stage visits, states): a run recomputes the
+    opportunities int_changed_opportunities lists and replaces their rows (the pre-hook
+    deletes them, the model appends the new ones).
+-#}
+{% macro opportunity_incremental_config() -%}
+    -- depends_on: {{ ref('int_changed_opportunities') }}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
+            ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}",
+    ) }}
+{%- endmacro %}
+
+{#- In an incremental run, only the opportunities whose rows are recomputed. -#}
+{% macro only_changed_opportunities(opportunity_id) -%}
+    {%- if is_incremental() %}
+    {{ opportunity_id }} in (select opportunity_id from {{ ref('int_changed_opportunities') }})
+    {%- else %}
+    true
+    {%- endif -%}
+{%- endmacro %}

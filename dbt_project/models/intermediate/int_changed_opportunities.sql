@@ -1,0 +1,133 @@
+{#-
+    The opportunities whose history a weekly refresh must recompute: those a raw load
+    since the last complete build touched (macros/incremental.sql), and those whose
+    derived facts such a load can change.  The incremental models keyed by
+    opportunity (int_opportunity_changes, int_opportunity_stage_visits,
+    int_opportunity_states, int_opportunity_weekly_state) replace exactly these.
+
+    It reads raw, not staging: a deleted record has no row in staging, yet its rows
+    downstream must go.  What a load can reach:
+    - the opportunity of every version of a record loaded since (an opportunity, an
+      audit row, a state row), including earlier versions of that record, which may
+      have belonged to another opportunity or account;
+    - every opportunity of those opportunities' accounts: the motion of a deal depends
+      on its account's first win (int_opportunities);
+    - every opportunity created on or after the earliest currency rate loaded since:
+      its amount at creation may stand at that rate;
+    - every opportunity, when a full snapshot was loaded since (it can remove any record).
+    On the first build (no complete build yet) that is every opportunity.
+-#}
+
+with
+
+opportunity_versions as (
+
+    select
+        {{ clean_text('id') }} as record_id,
+        {{ clean_text('id') }} as opportunity_id,
+        {{ clean_text('account_id') }} as account_id,
+        cast(date_entered as date) as created_on,
+        _loaded_at as loaded_at,
+        _snapshot as is_snapshot
+    from {{ source('raw', 'opportunities') }}
+
+),
+
+audit_versions as (
+
+    select
+        {{ clean_text('id') }} as record_id,
+        {{ clean_text('parent_id') }} as opportunity_id,
+        _loaded_at as loaded_at,
+        _snapshot as is_snapshot
+    from {{ source('raw', 'opportunities_audit') }}
+
+),
+
+history_versions as (
+
+    select
+        {{ clean_text('id') }} as record_id,
+        {{ clean_text('opportunity_id') }} as opportunity_id,
+        _loaded_at as loaded_at,
+        _snapshot as is_snapshot
+    from {{ source('raw', 'opportunity_history') }}
+
+),
+
+currency_rates as (
+
+    select * from {{ ref('stg_reference__currency_rates') }}
+
+),
+
+loaded_since as (
+
+    select {{ loaded_since_last_build() }} as loaded_after
+
+),
+
+-- The records (of each kind) a load since the last complete build brought a version of.
+records_loaded as (
+
+    select 'opportunity' as kind, record_id, is_snapshot
+    from opportunity_versions
+    where loaded_at > (select loaded_after from loaded_since)
+    union all
+    select 'audit' as kind, record_id, is_snapshot
+    from audit_versions
+    where loaded_at > (select loaded_after from loaded_since)
+    union all
+    select 'history' as kind, record_id, is_snapshot
+    from history_versions
+    where loaded_at > (select loaded_after from loaded_since)
+
+),
+
+snapshot_loaded as (
+
+    select count(*) > 0 as any_snapshot from records_loaded where is_snapshot
+
+),
+
+-- The opportunity of every version of those records.
+touched as (
+
+    select versions.opportunity_id
+    from opportunity_versions as versions
+    where versions.record_id in (select record_id from records_loaded where kind = 'opportunity')
+    union
+    select versions.opportunity_id
+    from audit_versions as versions
+    where versions.record_id in (select record_id from records_loaded where kind = 'audit')
+    union
+    select versions.opportunity_id
+    from history_versions as versions
+    where versions.record_id in (select record_id from records_loaded where kind = 'history')
+
+),
+
+touched_accounts as (
+
+    select distinct account_id
+    from opportunity_versions
+    where opportunity_id in (select opportunity_id from touched)
+        and account_id is not null
+
+),
+
+earliest_rate_loaded as (
+
+    select min(valid_from) as valid_from
+    from currency_rates
+    where source_loaded_at > (select loaded_after from loaded_since)
+
+)
+
+select opportunity_id from touched
+union
+select opportunity_id
+from opportunity_versions
+where account_id in (select account_id from touched_accounts)
+    or created_on >= (select valid_from from earliest_rate_loaded)
+    or (select any_snapshot from snapshot_loaded)
