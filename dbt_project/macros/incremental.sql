@@ -107,13 +107,60 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- The newest raw load the last completed build included (before any load: the start of time). -#}
+{#-
+    The newest raw load the last completed build included: what changed is what was
+    loaded after it.  The start of time (everything changed) before any complete build,
+    on `--full-refresh`, and when the last complete build had another fingerprint (its
+    incremental tables were dropped: begin_build_record).
+-#}
 {% macro loaded_since_last_build() -%}
     coalesce(
-        (select max(raw_loaded_through) from ops.dbt_builds
-         where completed_at = (select max(completed_at) from ops.dbt_builds)),
+        (select last_build.raw_loaded_through
+         from ops.dbt_builds as last_build
+         inner join ops.dbt_builds as this_build
+            on this_build.invocation_id = '{{ invocation_id }}'
+            and this_build.fingerprint = last_build.fingerprint
+         where last_build.completed_at = (select max(completed_at) from ops.dbt_builds)
+            {%- if flags.FULL_REFRESH %}
+            and false
+            {%- endif %}),
         cast('0001-01-01' as {{ dbt.type_timestamp() }})
     )
+{%- endmacro %}
+
+{#-
+    Tests that cost what they prove (docs/performance.md).  A row-local test (not_null,
+    accepted_values) and a uniqueness test whose grain holds the record key can only
+    fail on the rows a build wrote: on an incremental table they check those rows only.
+    The rows are those of the records loaded since the last complete build (staging), or
+    of int_changed_opportunities (the models keyed by opportunity that replace whole
+    opportunities).  Everything else (relationships, the singular tests, every test on
+    the other models) checks the whole table every week; on a full refresh every test
+    checks everything, since loaded_since_last_build is then the start of time.
+-#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
+    {%- set test_name = model.test_metadata.name if model.test_metadata else none -%}
+    {%- set written = none -%}
+    {%- if tested is not none and tested.config.materialized == 'incremental'
+        and test_name in ('not_null', 'accepted_values', 'unique', 'unique_combination') -%}
+        {%- if tested.config.incremental_strategy == 'replace_records' -%}
+            {%- set written = 'source_loaded_at > ' ~ loaded_since_last_build() -%}
+        {%- elif tested.config.incremental_strategy == 'append' and 'opportunity_id' in tested.columns -%}
+            {#- By name, not ref(): a test does not depend on the list, the model it tests does. -#}
+            {%- set changed = graph.nodes['model.' ~ project_name ~ '.int_changed_opportunities'] -%}
+            {%- set written = "opportunity_id in (select opportunity_id from "
+                ~ api.Relation.create(database=changed.database, schema=changed.schema, identifier=changed.alias) ~ ")" -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set filters = [where] if where else [] -%}
+    {%- if written is not none -%}{%- do filters.append(written) -%}{%- endif -%}
+    {%- if filters -%}
+        {{- return('(select * from ' ~ relation ~ ' where (' ~ (filters | join(') and (')) ~ ')) as dbt_subquery') -}}
+    {%- else -%}
+        {{- return(relation) -}}
+    {%- endif -%}
 {%- endmacro %}
 
 {#-
@@ -168,5 +215,47 @@
     {{ opportunity_id }} in (select opportunity_id from {{ ref('int_changed_opportunities') }})
     {%- else %}
     true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The weekly as-of models (int_opportunity_weekly_state, fct_pipeline_weekly): a run
+    recomputes every week of the opportunities int_changed_opportunities lists (the
+    pre-hook deletes their rows) and every opportunity's weeks from
+    weekly_recompute_from() on, replacing them on the grain.  Earlier weeks of the
+    other opportunities cannot change: their state intervals did not, and the spine
+    only grows.
+-#}
+{% macro weekly_incremental_config() -%}
+    -- depends_on: {{ ref('int_changed_opportunities') }}, {{ ref('stg_reference__currency_rates') }}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['opportunity_id', 'week_end'],
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
+            ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}",
+    ) }}
+{%- endmacro %}
+
+{#-
+    The first week a weekly as-of model recomputes for every opportunity: the last week
+    end it holds (the spine's end moves on; an open deal gets its new weeks), or the
+    week end of the earliest currency rate loaded since the last complete build (a rate
+    changes the amounts of the weeks it is valid in), whichever is earlier.  A full
+    build: the start of time.
+-#}
+{% macro weekly_recompute_from() -%}
+    {%- if is_incremental() -%}
+    least(
+        (select coalesce(max(week_end), cast('0001-01-01' as date)) from {{ this }}),
+        coalesce(
+            (select {{ week_end('min(valid_from)') }} from {{ ref('stg_reference__currency_rates') }}
+             where source_loaded_at > {{ loaded_since_last_build() }}),
+            cast('9999-12-31' as date)
+        )
+    )
+    {%- else -%}
+    cast('0001-01-01' as date)
     {%- endif -%}
 {%- endmacro %}

@@ -1,5 +1,20 @@
 {#- Small helpers shared by the staging models. -#}
 
+{#-
+    The hint on a staging model's source and renamed CTEs: latest_versions reads them
+    several times, and DuckDB would otherwise copy all of raw into a materialised CTE
+    first (5 s instead of 0.8 s for an incremental run over 3 million campaign-log rows,
+    where each read only needs the rows loaded since and the keys).  Other warehouses
+    inline CTEs or take no hint: nothing.
+-#}
+{% macro inline_cte() -%}
+    {{- return(adapter.dispatch('inline_cte', 'funnelcast')()) -}}
+{%- endmacro %}
+
+{% macro default__inline_cte() -%}{%- endmacro %}
+
+{% macro duckdb__inline_cte() -%}not materialized{%- endmacro %}
+
 {#- Text as the warehouse wants it: trimmed, and empty means null. -#}
 {% macro clean_text(column) -%}
     nullif(trim({{ column }}), '')
@@ -87,14 +102,18 @@
             {{ dropped_by_later_snapshot(relation, key_columns) }} as is_dropped_by_snapshot
         from {{ relation }}
         {%- if is_incremental() %}
+        -- Two conditions, not one with an or: each is a join DuckDB can hash.
         where exists (
             select 1 from {{ relation }} as loaded
             where loaded.source_loaded_at > {{ loaded_since_last_build() }}
-                and (loaded.source_snapshot or (
-                    {%- for key in key_columns %}
-                    loaded.{{ key }} is not distinct from {{ relation }}.{{ key }}{{ ' and' if not loop.last }}
-                    {%- endfor %}))
+                {%- for key in key_columns %}
+                and loaded.{{ key }} is not distinct from {{ relation }}.{{ key }}
+                {%- endfor %}
         )
+            or exists (
+                select 1 from {{ relation }} as loaded
+                where loaded.source_loaded_at > {{ loaded_since_last_build() }} and loaded.source_snapshot
+            )
         {%- endif %}
     ) as versions
     where version_rank = 1

@@ -18,37 +18,11 @@
 
 
 {#-
-    Incremental (macros/incremental.sql): a run recomputes every week of the
-    opportunities int_changed_opportunities lists (the pre-hook deletes their rows),
-    and every opportunity's weeks from recompute_from on: the last week end already
-    built (the spine's end moves on, an open deal gets its new weeks) or the week end
-    of the earliest currency rate loaded since, whichever is earlier (a new rate
-    changes the amounts of the weeks it is valid in).  Earlier weeks of the other
-    opportunities cannot change: their state intervals did not.
+    Incremental (macros/incremental.sql: weekly_incremental_config): every week of the
+    opportunities int_changed_opportunities lists, and every opportunity's weeks from
+    weekly_recompute_from() on.
 -#}
--- depends_on: {{ ref('int_changed_opportunities') }}, {{ ref('stg_reference__currency_rates') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['opportunity_id', 'week_end'],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
-        ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}",
-) }}
-
-{%- set recompute_from -%}
-    {%- if is_incremental() -%}
-    least(
-        (select coalesce(max(week_end), cast('0001-01-01' as date)) from {{ this }}),
-        coalesce(
-            (select {{ week_end('min(valid_from)') }} from {{ ref('stg_reference__currency_rates') }}
-             where source_loaded_at > {{ loaded_since_last_build() }}),
-            cast('9999-12-31' as date)
-        )
-    )
-    {%- else -%}
-    cast('0001-01-01' as date)
-    {%- endif -%}
-{%- endset %}
+{{ weekly_incremental_config() }}
 
 with
 
@@ -66,7 +40,7 @@ spine_end as (
 
 recompute as (
 
-    select {{ recompute_from }} as from_week_end
+    select {{ weekly_recompute_from() }} as from_week_end
 
 ),
 

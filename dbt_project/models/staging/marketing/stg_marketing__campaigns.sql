@@ -1,12 +1,12 @@
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'campaigns') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ clean_text('id') }} as campaign_id,

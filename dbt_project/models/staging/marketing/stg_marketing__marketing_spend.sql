@@ -1,12 +1,12 @@
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'marketing_spend') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ adapter.quote('date') }} as period_start_date,

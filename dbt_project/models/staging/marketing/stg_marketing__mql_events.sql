@@ -2,13 +2,13 @@
 
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'mql_events') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ clean_text('lead_id') }} as lead_id,

@@ -1,12 +1,12 @@
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'currency_rates') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         upper({{ clean_text('currency_id') }}) as currency_id,

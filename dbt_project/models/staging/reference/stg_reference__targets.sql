@@ -1,12 +1,12 @@
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'targets') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ clean_text('user_id') }} as user_id,

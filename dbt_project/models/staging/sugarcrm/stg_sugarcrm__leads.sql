@@ -2,13 +2,13 @@
 
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'leads') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ clean_text('id') }} as lead_id,

@@ -2,13 +2,13 @@
 
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'meetings') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ clean_text('id') }} as meeting_id,

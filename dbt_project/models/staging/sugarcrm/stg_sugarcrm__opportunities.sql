@@ -7,13 +7,13 @@
 
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'opportunities') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ clean_text('id') }} as opportunity_id,

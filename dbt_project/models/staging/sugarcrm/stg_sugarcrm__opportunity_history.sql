@@ -2,13 +2,13 @@
 
 with
 
-source as (
+source as {{ inline_cte() }} (
 
     select * from {{ source('raw', 'opportunity_history') }}
 
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
 
     select
         {{ clean_text('id') }} as history_id,
