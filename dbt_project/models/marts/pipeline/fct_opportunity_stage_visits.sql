@@ -3,13 +3,18 @@
     every opportunity to a stage, from int_opportunity_stage_visits, with how the visit
     ended.  A deal that moves back and forward again has a later visit to the same
     stage (visit_number 2, ...).
+    Incremental like the stage visits it reads (macros/incremental.sql): a run replaces
+    the visits of the opportunities int_changed_opportunities lists.
 -#}
+
+{{ opportunity_incremental_config() }}
 
 with
 
 stage_visits as (
 
     select * from {{ ref('int_opportunity_stage_visits') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
