@@ -149,9 +149,13 @@
             {%- set written = 'source_loaded_at > ' ~ loaded_since_last_build() -%}
         {%- elif tested.config.incremental_strategy == 'append' and 'opportunity_id' in tested.columns -%}
             {#- By name, not ref(): a test does not depend on the list, the model it tests does. -#}
+            {#- A build that selected only some models may not have built it: then the whole table. -#}
             {%- set changed = graph.nodes['model.' ~ project_name ~ '.int_changed_opportunities'] -%}
-            {%- set written = "opportunity_id in (select opportunity_id from "
-                ~ api.Relation.create(database=changed.database, schema=changed.schema, identifier=changed.alias) ~ ")" -%}
+            {%- set changed_relation = adapter.get_relation(database=changed.database, schema=changed.schema,
+                identifier=changed.alias) if execute else none -%}
+            {%- if changed_relation is not none -%}
+                {%- set written = "opportunity_id in (select opportunity_id from " ~ changed_relation ~ ")" -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endif -%}
     {%- set filters = [where] if where else [] -%}
