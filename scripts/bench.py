@@ -422,7 +422,8 @@ def refresh_figures(work: Work, measured: Measured, run_id: str, name: str) -> F
     in_steps = sum(end - start for start, end in steps.values())
     figures.add("between steps, shut-down", measured.ended - first_step - in_steps)
     figures.add("total", measured.seconds, peak_rss=memory.peak())
-    figures.extra = {"run_id": run_id, "steps": steps, "rows_loaded": rows}
+    # The machine may be shared: the 1-minute load average after the run says how busy it was.
+    figures.extra = {"run_id": run_id, "steps": steps, "rows_loaded": rows, "load_average_after": os.getloadavg()[0]}
     return figures
 
 
@@ -481,7 +482,8 @@ def floor(work: Work, cache: Path, drops: list[str]) -> tuple[Figures, Path]:
     figures.add("models", end - start, peak_rss=memory.peak([(start, end)]))
     figures.add("total (load + models)", sum(e - s for s, e in load) + end - start)
     figures.add("process (with start-up)", measured.seconds, peak_rss=memory.peak())
-    figures.extra = {"model_seconds": marks["model_seconds"], "hooks_skipped": marks["hooks_skipped"]}
+    figures.extra = {"model_seconds": marks["model_seconds"], "hooks_skipped": marks["hooks_skipped"],
+                     "load_average_after": os.getloadavg()[0]}
     return figures, floor_db
 
 
