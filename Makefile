@@ -11,7 +11,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test benchmark ui docs clean
+.PHONY: setup demo test bench ui docs clean
 
 setup: $(INSTALLED) $(MANIFEST)
 
@@ -41,8 +41,9 @@ $(CHROMIUM):
 test: setup $(CHROMIUM)
 	$(BIN)/pytest -q
 
-benchmark: setup
-	$(BIN)/python scripts/benchmark.py
+# Figures only (docs/performance.md): `make bench BENCH_ARGS="--scale medium"` for a quicker run.
+bench: setup
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 ui: setup
 	$(BIN)/funnelcast ui
