@@ -49,18 +49,25 @@
     {{- return(flags.WHICH in ('build', 'run')) -}}
 {%- endmacro %}
 
+{#- The build record's table (also run by itself: `dbt run-operation create_build_record_table`). -#}
+{% macro create_build_record_table() %}
+    {%- call statement('build_record_table', auto_begin=False) -%}
+        create schema if not exists ops;
+        create table if not exists ops.dbt_builds (
+            invocation_id {{ dbt.type_string() }} primary key,
+            fingerprint {{ dbt.type_string() }} not null,
+            raw_loaded_through {{ dbt.type_timestamp() }},
+            started_at {{ dbt.type_timestamp() }} not null,
+            completed_at {{ dbt.type_timestamp() }}
+        )
+    {%- endcall -%}
+{% endmacro %}
+
 {#- on-run-start: record this build; drop the incremental tables another fingerprint built. -#}
 {% macro begin_build_record() %}
     {%- if execute and is_build_command() -%}
-        {%- call statement('build_record_table', auto_begin=False) -%}
-            create schema if not exists ops;
-            create table if not exists ops.dbt_builds (
-                invocation_id {{ dbt.type_string() }} primary key,
-                fingerprint {{ dbt.type_string() }} not null,
-                raw_loaded_through {{ dbt.type_timestamp() }},
-                started_at {{ dbt.type_timestamp() }} not null,
-                completed_at {{ dbt.type_timestamp() }}
-            );
+        {%- do create_build_record_table() -%}
+        {%- call statement('build_record_started', auto_begin=False) -%}
             insert into ops.dbt_builds (invocation_id, fingerprint, raw_loaded_through, started_at)
             select
                 '{{ invocation_id }}',
