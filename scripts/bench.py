@@ -457,7 +457,7 @@ def compile_models(work: Work, floor_db: Path) -> Path:
     # The models read the build record (macros/incremental.sql), which dbt's on-run-start
     # hook creates; the floor runs no hooks, so it gets the empty table from the same macro.
     record = [str(BIN / "dbt"), "run-operation", "create_build_record_table", "--project-dir", str(DBT_PROJECT_DIR),
-              "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
+              "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work.floor_dir / "target_build_record"),
               "--log-path", str(work.floor_dir / "logs")]
     checked(run_measured(record, log.with_name("build_record.out"), env=env, cwd=DBT_PROJECT_DIR),
             "dbt run-operation create_build_record_table", log.with_name("build_record.out"))
