@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 from funnelcast.one_writer import WRITER_POOL
 from funnelcast.settings import Settings, settings_in_force
 from orchestration.dbt_project import DBT_PROJECT_DIR, REPO_ROOT, WarehouseDbtResource, dbt_project
+from orchestration.jobs import FULL_REFRESH_TAG
 from orchestration.resources import WarehouseResource
 from orchestration.retract import mark_rebuilt, needs_full_refresh
 
@@ -57,6 +58,11 @@ def dbt_build_args(settings_vars: Mapping[str, Any], full_refresh: bool = False)
     return ["build", "--vars", json.dumps(dict(settings_vars), sort_keys=True), *(["--full-refresh"] if full_refresh else [])]
 
 
+def full_refresh_asked(run_tags: Mapping[str, str]) -> bool:
+    """Whoever launched the run asked for a full rebuild (`funnelcast run --full-refresh`, or the tag in the UI)."""
+    return run_tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
+
+
 @dbt_assets(
     manifest=dbt_project().manifest_path,
     project=dbt_project(),
@@ -70,9 +76,13 @@ def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: WarehouseDbtRe
     # opened it since the loads; dbt's own error would not say who.
     with duckdb.get_connection() as con:
         retracted = needs_full_refresh(con)
+    asked = full_refresh_asked(context.run.tags)
+    if asked:
+        context.log.info(f"full refresh: the run has the tag {FULL_REFRESH_TAG}=true; every model is rebuilt from raw")
     if retracted:
         context.log.info(f"full refresh: the marts are rebuilt without the retracted drop(s) {', '.join(retracted)}")
-    yield from dbt.cli(dbt_build_args(settings.dbt_vars(), full_refresh=bool(retracted)), context=context).stream()
+    yield from dbt.cli(dbt_build_args(settings.dbt_vars(), full_refresh=asked or bool(retracted)),
+                       context=context).stream()
     # Only a whole build that got this far (no error-severity test failed) leaves them out for good.
     if retracted and not context.is_subset:
         with duckdb.get_connection() as con:
