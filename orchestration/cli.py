@@ -557,6 +557,17 @@ def cmd_contract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt_parse(args: argparse.Namespace) -> int:
+    """`dbt parse` with the settings' environment and vars, as every run invokes dbt (make setup)."""
+    from funnelcast.settings import choose_settings_file
+    from orchestration.dbt_project import parse_project
+
+    if args.config:
+        choose_settings_file(args.config)
+    print(f"parsed the dbt project: {parse_project()}")
+    return 0
+
+
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
     """Write the settings defaults into dbt_project.yml's vars, as `contract --write` renders the sources."""
     from funnelcast.settings import render_dbt_project_vars
@@ -642,6 +653,11 @@ def build_parser() -> argparse.ArgumentParser:
     con = sub.add_parser("contract", help="print the dbt sources rendered from the export contract; --write updates them and docs/exports.md")
     con.add_argument("--write", action="store_true")
     con.set_defaults(func=cmd_contract)
+
+    dparse = sub.add_parser("dbt-parse", help="parse the dbt project with the settings' vars (make setup does it): "
+                                              "every run reuses the parse and re-parses only what changed")
+    dparse.add_argument("--config")
+    dparse.set_defaults(func=cmd_dbt_parse)
 
     dvars = sub.add_parser("dbt-vars", help="print dbt_project.yml with its vars' defaults rendered from the settings "
                                             "defaults; --write updates it")
