@@ -73,7 +73,8 @@ class WarehouseDbtResource(DbtCliResource):
         with environment_for_invocation(self.env):
             return super().cli(args, **kwargs)
 
-    def target_with_parse_state(self, key: str, run_id: str) -> Path:
+    @staticmethod
+    def target_with_parse_state(key: str, run_id: str) -> Path:
         """A new target folder for one invocation, holding the last parse of these settings, so
         dbt parses only the files that changed since.  Without one, dagster-dbt copies the parse
         `make setup` made (target/partial_parse.msgpack), which fits the default settings."""
