@@ -150,23 +150,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.assets.dbt import funnelcast_dbt_assets
     from orchestration.assets.raw import raw_assets
     from orchestration.definitions import defs
+    from orchestration.jobs import FULL_REFRESH_TAG
 
     job = defs.resolve_job_def("weekly_refresh")
     run_id = str(uuid.uuid4())
     log_file = None if args.verbose else run_log_path(home, run_id)
     facts = report_run.RunFacts(kinds_total=len(raw_assets), dbt_models_total=len(funnelcast_dbt_assets.keys),
                                 dbt_tests_total=len(funnelcast_dbt_assets.check_keys))
+    tags = {CLI_RUN_TAG: "true", **({FULL_REFRESH_TAG: "true"} if args.full_refresh else {})}
     started = report_run.now()
     with writer_lock(settings.build_db), dg.DagsterInstance.get() as instance:
         fail_orphaned_cli_runs(instance)
-        print(f"weekly refresh, run {run_id[:8]}" + (f"; full Dagster and dbt logs: {log_file}" if log_file else ""),
-              flush=True)
+        facts.full_refresh = full_refresh_reason(args.full_refresh, settings.build_db)
+        print(f"weekly refresh{' (full refresh)' if facts.full_refresh else ''}, run {run_id[:8]}"
+              + (f"; full Dagster and dbt logs: {log_file}" if log_file else ""), flush=True)
         with contextlib.ExitStack() as stack:
             out, err = stack.enter_context(logs_to(log_file)) if log_file else (None, sys.stderr)
             try:
                 with report_run.Progress(instance, run_id, facts, out):
-                    result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
-                                                    tags={CLI_RUN_TAG: "true"})
+                    result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, tags=tags)
                 ok = result.success
             except Exception as exc:  # noqa: BLE001 - a person needs the message, the trace goes to the log
                 traceback.print_exc()
@@ -188,6 +190,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                build_db=settings.build_db, log_file=log_file)
             print("\n".join(summary), file=out or sys.stdout, flush=True)
     return 0 if ok else 1
+
+
+def full_refresh_reason(asked: bool, build_db: Path) -> str | None:
+    """Why this run's dbt build rebuilds every model from raw, or None when it does not
+    (the dbt asset decides the same way: the run's tag, or a retraction not rebuilt yet)."""
+    if asked:
+        return "asked for (--full-refresh)"
+    pending = [d for d, r in retracted_in_build_file(build_db).items() if r["rebuilt_by_run"] is None]
+    return f"the retracted drop(s) {', '.join(pending)} are left out" if pending else None
 
 
 def checked_mapping(settings):
@@ -546,6 +557,17 @@ def cmd_contract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt_parse(args: argparse.Namespace) -> int:
+    """`dbt parse` with the settings' environment and vars, as every run invokes dbt (make setup)."""
+    from funnelcast.settings import choose_settings_file
+    from orchestration.dbt_project import parse_project
+
+    if args.config:
+        choose_settings_file(args.config)
+    print(f"parsed the dbt project: {parse_project()}")
+    return 0
+
+
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
     """Write the settings defaults into dbt_project.yml's vars, as `contract --write` renders the sources."""
     from funnelcast.settings import render_dbt_project_vars
@@ -577,6 +599,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="settings file (default: $FUNNELCAST_CONFIG, else ./funnelcast.yaml, else defaults)")
     run.add_argument("--verbose", action="store_true",
                      help="stream Dagster's and dbt's full logs here instead of to a log file")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every dbt model from raw (dbt build --full-refresh), incremental ones included")
     run.set_defaults(func=cmd_run)
 
     rep = sub.add_parser("report", help="rebuild the Monday report (HTML) from the published file")
@@ -629,6 +653,11 @@ def build_parser() -> argparse.ArgumentParser:
     con = sub.add_parser("contract", help="print the dbt sources rendered from the export contract; --write updates them and docs/exports.md")
     con.add_argument("--write", action="store_true")
     con.set_defaults(func=cmd_contract)
+
+    dparse = sub.add_parser("dbt-parse", help="parse the dbt project with the settings' vars (make setup does it): "
+                                              "every run reuses the parse and re-parses only what changed")
+    dparse.add_argument("--config")
+    dparse.set_defaults(func=cmd_dbt_parse)
 
     dvars = sub.add_parser("dbt-vars", help="print dbt_project.yml with its vars' defaults rendered from the settings "
                                             "defaults; --write updates it")

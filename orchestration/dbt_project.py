@@ -3,9 +3,12 @@ and the dbt resource, which hands each dbt invocation the environment profiles.y
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -19,6 +22,22 @@ from funnelcast.settings import settings_in_force
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# dbt's parse of the project, kept per settings: dbt re-parses everything when the vars or the
+# profile's connection (the build file's path) differ from the parse it is given.
+PARSE_STATE_DIR = DBT_PROJECT_DIR / "target" / "parse_state"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def dbt_vars_args(settings_vars: Mapping[str, Any]) -> list[str]:
+    """`--vars` as every dbt invocation of a run passes it: the parse at build time must pass the
+    same, or dbt cannot reuse it ("config vars ... have changed")."""
+    return ["--vars", json.dumps(dict(settings_vars), sort_keys=True)]
+
+
+def parse_state_key(env: Mapping[str, str], settings_vars: Mapping[str, Any]) -> str:
+    """What dbt's partial parse depends on and the settings can change: the profile's environment and the vars."""
+    text = json.dumps({"env": dict(env), "vars": dict(settings_vars)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @contextmanager
@@ -54,15 +73,48 @@ class WarehouseDbtResource(DbtCliResource):
         with environment_for_invocation(self.env):
             return super().cli(args, **kwargs)
 
+    @staticmethod
+    def target_with_parse_state(key: str, run_id: str) -> Path:
+        """A new target folder for one invocation, holding the last parse of these settings, so
+        dbt parses only the files that changed since.  Without one, dagster-dbt copies the parse
+        `make setup` made (target/partial_parse.msgpack), which fits the default settings."""
+        target = DBT_PROJECT_DIR / "target" / f"run-{run_id[:8]}-{uuid.uuid4().hex[:7]}"
+        kept = PARSE_STATE_DIR / f"{key}.msgpack"
+        target.mkdir(parents=True)
+        if kept.exists():
+            shutil.copyfile(kept, target / PARTIAL_PARSE_FILE)
+        return target
+
+    @staticmethod
+    def keep_parse_state(key: str, target: Path) -> None:
+        """Keep the invocation's parse for the next run of the same settings (replaced atomically:
+        runs of other settings may write theirs meanwhile)."""
+        parsed = target / PARTIAL_PARSE_FILE
+        if not parsed.exists():
+            return
+        PARSE_STATE_DIR.mkdir(parents=True, exist_ok=True)
+        partial = PARSE_STATE_DIR / f".{key}.{uuid.uuid4().hex[:7]}"
+        shutil.copyfile(parsed, partial)
+        os.replace(partial, PARSE_STATE_DIR / f"{key}.msgpack")
+
 
 class WarehouseDbtPreparer(DagsterDbtProjectPreparer):
-    """`dbt parse` with the venv's dbt and the settings' dbt environment (profiles.yml has no defaults)."""
+    """`dbt parse` with the venv's dbt and the settings' dbt environment (profiles.yml has no defaults)
+    and vars: the parse every run of these settings reuses."""
 
     def _prepare_manifest(self, project: DbtProject) -> None:
-        env = settings_in_force().dbt_env()
-        WarehouseDbtResource(project_dir=project, dbt_executable=dbt_executable(), env=env).cli(
-            self._prepare_project_cli_args, target_path=project.target_path).wait()
+        settings = settings_in_force()
+        WarehouseDbtResource(project_dir=project, dbt_executable=dbt_executable(), env=settings.dbt_env()).cli(
+            [*self._prepare_project_cli_args, *dbt_vars_args(settings.dbt_vars())],
+            target_path=project.target_path).wait()
         self._invalidate_seeds_in_partial_parse(project)
+
+
+def parse_project() -> Path:
+    """`dbt parse` now (make setup): the manifest Dagster reads and the parse the runs reuse."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    WarehouseDbtPreparer().prepare(project)
+    return project.manifest_path
 
 
 @cache

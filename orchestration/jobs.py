@@ -6,6 +6,9 @@ import dagster as dg
 
 from funnelcast.one_writer import WRITER_RUN_TAG
 
+# A run with this tag set to "true" rebuilds every dbt model from raw (`dbt build --full-refresh`):
+# `funnelcast run --full-refresh` sets it, and so does a launch from the Dagster UI that adds it.
+FULL_REFRESH_TAG = "funnelcast/full_refresh"
 
 weekly_refresh_job = dg.define_asset_job(
     name="weekly_refresh",

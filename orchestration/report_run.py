@@ -38,6 +38,7 @@ class RunFacts:
     published: dict[str, Any] | None = None
     report: dict[str, Any] | None = None
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # step, message, stack trace
+    full_refresh: str | None = None  # why the dbt build rebuilt every model from raw; None: it did not have to
 
     def dbt_checks(self) -> list[tuple[str, str, bool, str]]:
         return [c for c in self.checks if not c[0].startswith(("raw/", "published/"))]
@@ -219,6 +220,8 @@ def summary_lines(facts: RunFacts, *, ok: bool, seconds: float, build_db: Path, 
                      "FROM raw.rejected_rows ORDER BY ALL)")
     else:
         lines.append("  quarantined:   0 rows")
+    if facts.full_refresh:
+        lines.append(f"  dbt build:     full refresh, every model rebuilt from raw: {facts.full_refresh}")
     lines.append(f"  dbt tests:     {passed} passed, {warned} warned, {failed} failed"
                  + (f" (of {facts.dbt_tests_total})" if facts.dbt_tests_total else ""))
     for asset, check, good, severity in dbt:

@@ -100,19 +100,25 @@ def rounded(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     return f'select {", ".join(exprs)} from {MART_SCHEMA}."{relation}" order by {order}'
 
 
+def snapshot_marts(db: Path, target: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """Every relation of the `marts` schema of `db` but `skip`, rounded and sorted, as
+    target/<relation>.parquet; returns the relations written."""
+    target.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(db), read_only=True) as con:
+        relations = [r for (r,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1",
+            [MART_SCHEMA]).fetchall() if r not in skip]
+        for relation in relations:
+            con.execute(f"copy ({rounded(con, relation)}) to '{target / relation}.parquet' (format parquet)")
+    return relations
+
+
 def snapshot(out: Path, datasets: list[str]) -> None:
     for dataset in datasets:
         target = out / dataset
         shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
         with tempfile.TemporaryDirectory(prefix=f"compare_{dataset}_") as tmp:
-            db = build(dataset, Path(tmp))
-            with duckdb.connect(str(db), read_only=True) as con:
-                relations = [r for (r,) in con.execute(
-                    "select table_name from information_schema.tables where table_schema = ? order by 1",
-                    [MART_SCHEMA]).fetchall()]
-                for relation in relations:
-                    con.execute(f"copy ({rounded(con, relation)}) to '{target / relation}.parquet' (format parquet)")
+            relations = snapshot_marts(build(dataset, Path(tmp)), target)
         print(f"{dataset}: {len(relations)} relations -> {target}")
 
 

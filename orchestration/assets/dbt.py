@@ -1,7 +1,6 @@
 """The dbt project as Dagster assets: `dbt build`, so every dbt test is an asset check."""
 
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +9,10 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from funnelcast.one_writer import WRITER_POOL
 from funnelcast.settings import Settings, settings_in_force
-from orchestration.dbt_project import DBT_PROJECT_DIR, REPO_ROOT, WarehouseDbtResource, dbt_project
+from orchestration.dbt_project import (
+    DBT_PROJECT_DIR, REPO_ROOT, WarehouseDbtResource, dbt_project, dbt_vars_args, parse_state_key,
+)
+from orchestration.jobs import FULL_REFRESH_TAG
 from orchestration.resources import WarehouseResource
 from orchestration.retract import mark_rebuilt, needs_full_refresh
 
@@ -54,7 +56,12 @@ def layer_of(fqn: list[str]) -> str:
 
 def dbt_build_args(settings_vars: Mapping[str, Any], full_refresh: bool = False) -> list[str]:
     """`dbt build` with the settings handed over as vars: the models never hard-code them."""
-    return ["build", "--vars", json.dumps(dict(settings_vars), sort_keys=True), *(["--full-refresh"] if full_refresh else [])]
+    return ["build", *dbt_vars_args(settings_vars), *(["--full-refresh"] if full_refresh else [])]
+
+
+def full_refresh_asked(run_tags: Mapping[str, str]) -> bool:
+    """Whoever launched the run asked for a full rebuild (`funnelcast run --full-refresh`, or the tag in the UI)."""
+    return run_tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
 
 
 @dbt_assets(
@@ -70,9 +77,19 @@ def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: WarehouseDbtRe
     # opened it since the loads; dbt's own error would not say who.
     with duckdb.get_connection() as con:
         retracted = needs_full_refresh(con)
+    asked = full_refresh_asked(context.run.tags)
+    if asked:
+        context.log.info(f"full refresh: the run has the tag {FULL_REFRESH_TAG}=true; every model is rebuilt from raw")
     if retracted:
         context.log.info(f"full refresh: the marts are rebuilt without the retracted drop(s) {', '.join(retracted)}")
-    yield from dbt.cli(dbt_build_args(settings.dbt_vars(), full_refresh=bool(retracted)), context=context).stream()
+    # The last parse of these settings is reused: dbt re-parses only what changed since.
+    state_key = parse_state_key(dbt.env, settings.dbt_vars())
+    target = dbt.target_with_parse_state(state_key, context.run_id)
+    try:
+        yield from dbt.cli(dbt_build_args(settings.dbt_vars(), full_refresh=asked or bool(retracted)),
+                           context=context, target_path=target).stream()
+    finally:  # a failed test leaves a good parse too
+        dbt.keep_parse_state(state_key, target)
     # Only a whole build that got this far (no error-severity test failed) leaves them out for good.
     if retracted and not context.is_subset:
         with duckdb.get_connection() as con:
