@@ -283,3 +283,35 @@ def test_rows_sent_again_multiply_nothing(salesforce_two_snapshots, salesforce):
     for table in MARTS:
         want = mart(single, table, [])
         assert want and mart(con, table, []) == want, table
+
+
+@pytest.fixture(scope="module")
+def salesforce_snapshot_a_week_later(tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The same two exports as salesforce_two_snapshots, but built as the weekly runs do:
+    the first export built alone, then the second loaded and built incrementally on top."""
+    work = tmp_path_factory.mktemp("salesforce_incremental")
+    landing, db = work / "landing", work / "build.duckdb"
+    mapping = load_preset("salesforce")
+    ex.write_salesforce_export(landing / "2026-02-22", with_deleted=True)
+    load_landing(landing, db, must_load=CRM_KINDS, mapping=mapping)
+    dbt_build(db, work)  # every model: a complete build, so the next one is incremental
+    ex.write_salesforce_export(landing / "2026-03-01")
+    load_landing(landing, db, must_load=CRM_KINDS, mapping=mapping)
+    dbt_build(db, work)
+    con = duckdb.connect(str(db), read_only=True)
+    yield con
+    con.close()
+
+
+def test_a_later_snapshot_deletes_in_an_incremental_build_too(salesforce_snapshot_a_week_later, salesforce_two_snapshots):
+    con = salesforce_snapshot_a_week_later
+    # Both builds completed: the second one started from the first one's tables.
+    assert rows(con, "select count(*) from ops.dbt_builds where completed_at is not null") == [(2,)]
+    # The records the second export left out are gone from the incremental tables ...
+    assert rows(con, "select count(*) from staging.stg_sugarcrm__opportunities where opportunity_id = '0069'") == [(0,)]
+    assert rows(con, "select count(*) from marts.fct_pipeline_weekly where opportunity_id = '0069'") == [(0,)]
+    assert rows(con, "select count(*) from marts.fct_opportunity_stage_visits where opportunity_id = '0069'") == [(0,)]
+    # ... and every mart is the one a single build of both exports gives.
+    for table in MARTS:
+        want = mart(salesforce_two_snapshots, table, [])
+        assert want and mart(con, table, []) == want, table
