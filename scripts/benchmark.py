@@ -56,7 +56,8 @@ import sys, json, os, subprocess, resource
 from pathlib import Path
 db, work, *args = sys.argv[1:]
 work = Path(work)
-env = {**os.environ, "FUNNELCAST_BUILD_DB": db, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+from funnelcast.settings import Settings
+env = {**os.environ, **Settings(build_db=Path(db)).dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 dbt = str(Path(sys.executable).parent / "dbt")
 project = str(Path.cwd() / "dbt_project")
 cmd = [dbt, *args, "--project-dir", project, "--profiles-dir", project,
