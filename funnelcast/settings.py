@@ -33,7 +33,7 @@ CONFIG_ENV = "FUNNELCAST_CONFIG"
 DEFAULT_CONFIG_FILE = "funnelcast.yaml"
 # profiles.yml names the build file by this variable (`Settings.dbt_env`).
 BUILD_DB_ENV = "FUNNELCAST_BUILD_DB"
-# ... and takes DuckDB's settings for dbt's connection from these (its `settings:` map).
+# ... and takes DuckDB's settings for dbt's connection from these (its `config_options:`).
 DUCKDB_SETTING_ENVS = {
     "memory_limit": "FUNNELCAST_DUCKDB_MEMORY_LIMIT",
     "threads": "FUNNELCAST_DUCKDB_THREADS",

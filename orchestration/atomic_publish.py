@@ -347,7 +347,8 @@ def copy_file(source: Path, target: Path) -> None:
 
 
 # Reusing the previous file costs a copy of it and a pass over both copies of the tables that
-# may be unchanged: below this share of the rows, writing every table is as fast (docs/operations.md).
+# may be unchanged: below this share of the rows, writing every table is as fast (docs/operations.md,
+# "Publishing", gives the figures).
 MIN_KEPT_SHARE = 0.25
 
 

@@ -1,5 +1,5 @@
 {# `dbt run-operation duckdb_settings`: DuckDB's memory_limit, threads and temp_directory as
-   dbt's own connection has them (profiles.yml `settings:`, from funnelcast.yaml), one
+   dbt's own connection has them (profiles.yml `config_options:`, from funnelcast.yaml), one
    `duckdb_setting <name>=<value>` line each.  tests/test_duckdb_settings.py reads them back. #}
 {% macro duckdb_settings() %}
   {% set names = ['memory_limit', 'threads', 'temp_directory'] %}
