@@ -33,6 +33,16 @@ CONFIG_ENV = "FUNNELCAST_CONFIG"
 DEFAULT_CONFIG_FILE = "funnelcast.yaml"
 # profiles.yml names the build file by this variable (`Settings.dbt_env`).
 BUILD_DB_ENV = "FUNNELCAST_BUILD_DB"
+# ... and takes DuckDB's settings for dbt's connection from these (its `config_options:`).
+DUCKDB_SETTING_ENVS = {
+    "memory_limit": "FUNNELCAST_DUCKDB_MEMORY_LIMIT",
+    "threads": "FUNNELCAST_DUCKDB_THREADS",
+    "temp_directory": "FUNNELCAST_DUCKDB_TEMP_DIRECTORY",
+}
+# A size as DuckDB's memory_limit reads it: 3GB (10^9 bytes), 2.5GiB (2^30), 512MB, or a share of RAM (50%).
+MEMORY_LIMIT_PATTERN = r"\d+(\.\d+)?\s*([KMGT]i?B|B|%)"
+# The folder DuckDB spills to when a query needs more than memory_limit, beside the build file.
+DEFAULT_TEMP_DIRECTORY_NAME = "duckdb_tmp"
 
 # Schema names analysts type; a DuckDB file of the same name would shadow them.
 RESERVED_FILE_STEMS = {"marts", "raw", "staging", "intermediate", "seeds", "main"}
@@ -104,6 +114,16 @@ class Settings:
     # forecast_category_map.csv, opportunity_type_map.csv); a file not there is taken
     # from the mapping (the preset's own).  `funnelcast vocabularies --copy DIR` starts one.
     vocabulary_dir: Path | None = None
+    # DuckDB's own settings for every connection that writes the build file (the loader's,
+    # dbt's, the publish's).  3GB (DuckDB's GB is 10^9 bytes: 2.8 GiB) bounds what DuckDB
+    # buffers, so the whole refresh stays under 4 GB on a laptop (the Python process and
+    # DuckDB's allocations outside its buffer pool take the rest); beyond it a query
+    # spills to duckdb_temp_directory instead of growing.  DuckDB's own default is 80% of RAM.
+    duckdb_memory_limit: str = "3GB"
+    # None: every core this process may use.
+    duckdb_threads: int | None = None
+    # None: <the build file's folder>/duckdb_tmp.
+    duckdb_temp_directory: Path | None = None
     # Where the settings came from, for messages; not a setting.
     config_file: str = "defaults"
 
@@ -136,6 +156,11 @@ class Settings:
             re.compile(self.drop_name_pattern)
         except re.error as exc:
             raise ValueError(f"drop_name_pattern is not a regular expression: {exc}") from exc
+        if not re.fullmatch(MEMORY_LIMIT_PATTERN, str(self.duckdb_memory_limit).strip(), re.IGNORECASE):
+            raise ValueError(f"duckdb_memory_limit must be a size such as 3GB, 2.5GiB, 512MB or 50%, "
+                             f"got {self.duckdb_memory_limit!r}")
+        if self.duckdb_threads is not None and (not isinstance(self.duckdb_threads, int) or self.duckdb_threads < 1):
+            raise ValueError(f"duckdb_threads must be 1 or more (or left out: every core), got {self.duckdb_threads!r}")
         if len(self.reporting_currency) != 3:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
 
@@ -180,16 +205,36 @@ class Settings:
             "benchmark_win_rate_tolerance": b.win_rate_tolerance,
         }
 
+    def duckdb_config(self) -> dict[str, str]:
+        """DuckDB's settings for a connection to the build file: `duckdb.connect(config=...)`
+        (orchestration/resources.py) and, through `dbt_env`, dbt's profile."""
+        temp_directory = self.duckdb_temp_directory or Path(self.build_db).parent / DEFAULT_TEMP_DIRECTORY_NAME
+        return {
+            "memory_limit": str(self.duckdb_memory_limit).strip(),
+            "threads": str(self.duckdb_threads or available_cores()),
+            "temp_directory": str(temp_directory),
+        }
+
     def dbt_env(self) -> dict[str, str]:
         """The environment variables dbt_project/profiles.yml reads, for every dbt invocation."""
-        return {BUILD_DB_ENV: str(self.build_db)}
+        duckdb_settings = self.duckdb_config()
+        return {BUILD_DB_ENV: str(self.build_db),
+                **{env: duckdb_settings[name] for name, env in DUCKDB_SETTING_ENVS.items()}}
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: (str(v) if isinstance(v, (Path, date)) else v) for k, v in d.items()}
 
 
-_PATH_SETTINGS = {"landing_dir", "build_db", "published_db", "mapping", "vocabulary_dir"}
+_PATH_SETTINGS = {"landing_dir", "build_db", "published_db", "mapping", "vocabulary_dir", "duckdb_temp_directory"}
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def settings_file(path: Path | str | None = None) -> Path | None:

@@ -56,6 +56,7 @@ RECORDS = "_funnelcast_records"  # where each record starts, numbered as DuckDB'
 DATA_LINES = "_funnelcast_data_lines"
 # The second count reads lines it does not keep: far longer ones than the parser's limit,
 # so that a record over csv_max_record_bytes is quarantined by the parser, not lost here.
+# Its buffer is that size too: DuckDB's default (16 lines) reserves 16 GiB, past any memory_limit that fits a laptop.
 RAW_LINE_LIMIT = 1 << 30
 
 # Columns the loader adds to raw rows: an export's extra column of such a name would
@@ -537,7 +538,7 @@ def _physical_records(con: duckdb.DuckDBPyConnection, df: DropFile, policy: Reje
             FROM read_csv($path, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
                           delim = '\u2603', quote = '', escape = '', encoding = 'latin-1', new_line = '\\r\\n',
                           strict_mode = false, compression = {"'gzip'" if _is_gzip(df) else "'none'"},
-                          max_line_size = {RAW_LINE_LIMIT})
+                          max_line_size = {RAW_LINE_LIMIT}, buffer_size = {RAW_LINE_LIMIT})
             """,
             {"path": str(df.path)},
         )

@@ -316,7 +316,7 @@ def writable_build_file(command: str, settings):
     from orchestration.resources import BuildFileLocked, open_build_file
 
     try:
-        return open_build_file(str(settings.build_db), str(settings.published_db))
+        return open_build_file(str(settings.build_db), str(settings.published_db), settings.duckdb_config())
     except BuildFileLocked as exc:
         print(f"funnelcast {command}: {exc}", file=sys.stderr)
         return None

@@ -71,13 +71,16 @@ class WarehouseResource(DuckDBResource):
     (a resource is set up once per run by the in-process executor, for the CLI and for
     runs the daemon launches alike) and fails the run with the holder's PID; an open later
     in the run fails the same way, at once.
+
+    `connection_config` carries DuckDB's memory_limit, threads and temp_directory from the
+    settings (`Settings.duckdb_config`), applied to every connection it opens.
     """
 
     published_db: str | None = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         try:
-            open_build_file(self.database, self.published_db).close()
+            open_build_file(self.database, self.published_db, self.connection_config).close()
         except BuildFileLocked as exc:
             raise dg.Failure(description=str(exc)) from exc
 
@@ -98,7 +101,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
     """The resources of the code location, all from the one settings object of the process."""
     settings.build_db.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": WarehouseResource(database=str(settings.build_db), published_db=str(settings.published_db)),
+        "duckdb": WarehouseResource(database=str(settings.build_db), published_db=str(settings.published_db),
+                                    connection_config=settings.duckdb_config()),
         "dbt": WarehouseDbtResource(project_dir=dbt_project(), dbt_executable=dbt_executable(),
                                     env=settings.dbt_env()),
         # The object itself: assets take `settings: dg.ResourceParam[Settings]`.

@@ -447,7 +447,8 @@ def compile_models(work: Work, floor_db: Path) -> Path:
 
     target = work.floor_dir / "target"
     settings = load_settings(work.config)
-    env = {**os.environ, BUILD_DB_ENV: str(floor_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # The settings' dbt environment (profiles.yml has no defaults), pointed at the floor's file.
+    env = {**os.environ, **settings.dbt_env(), BUILD_DB_ENV: str(floor_db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     log = work.floor_dir / "compile.out"
     print("floor: dbt compile ...", flush=True)
     cmd = [str(BIN / "dbt"), "compile", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -502,7 +503,8 @@ def floor_run(db: Path, manifest_path: Path, landing: Path, config: Path, out: P
     from ingest.load import ensure_raw_schema
 
     settings = load_settings(config)
-    con = duckdb.connect(str(db))
+    # The refresh's DuckDB settings (memory_limit, threads, temp_directory): the same budget.
+    con = duckdb.connect(str(db), config={**settings.duckdb_config(), "temp_directory": str(db.parent / "duckdb_tmp")})
     marks: dict[str, Any] = {"kinds": {}}
     ensure_raw_schema(con)  # raw.<kind> with the contract's columns and the loader's bookkeeping columns
     for kind in raw_kinds():

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from funnelcast.settings import Settings
 from tests.warehouse import DBT, DBT_PROJECT_DIR
 
 Manifest = dict[str, Any]
@@ -111,7 +112,7 @@ def test_mart_naming_rule_flags_a_mart_without_a_prefix():
 def manifest(tmp_path_factory) -> Manifest:
     """The manifest of a fresh `dbt parse` of the tree as it is, in a temporary target path."""
     work = tmp_path_factory.mktemp("dbt_parse")
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "FUNNELCAST_BUILD_DB": str(work / "parse.duckdb")}
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **Settings(build_db=work / "parse.duckdb").dbt_env()}
     proc = subprocess.run(
         [str(DBT), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(work / "target"), "--log-path", str(work / "logs")],

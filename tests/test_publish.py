@@ -179,3 +179,146 @@ def test_the_published_file_holds_no_personal_data_of_leads(first_refresh):
         if found:
             leaks.append(f"marts.{table}.{column}: {found}")
     assert leaks == []
+
+
+# ----------------------------------------------------------------------------- tables that did not change
+
+
+def different_rows(build: Path, published: Path) -> dict[str, int]:
+    """{table: rows in one file and not the other (either way, as multisets)} for every table that differs."""
+    con = duckdb.connect()
+    con.execute("ATTACH $p AS pub (READ_ONLY)", {"p": str(published)})
+    con.execute("ATTACH $p AS build (READ_ONLY)", {"p": str(build)})
+    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'build' AND schema_name = 'marts' "
+                         "AND table_name <> 'published_runs' ORDER BY 1").fetchall()
+    differ = {}
+    for (table,) in tables:
+        n = con.execute(f"SELECT (SELECT count(*) FROM (FROM build.marts.{table} EXCEPT ALL FROM pub.marts.{table})) + "
+                        f"(SELECT count(*) FROM (FROM pub.marts.{table} EXCEPT ALL FROM build.marts.{table}))").fetchone()[0]
+        if n:
+            differ[table] = n
+    published_tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'pub' AND table_name <> 'published_runs'").fetchall()}
+    assert published_tables == {t for (t,) in tables}
+    return differ
+
+
+def publish_metadata(home: Path) -> dict:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        mat = instance.get_latest_materialization_event(dg.AssetKey(["published", "marts_file"]))
+        return {k: v.value for k, v in mat.asset_materialization.metadata.items()}
+
+
+def test_a_publish_keeps_the_tables_that_did_not_change_and_replaces_the_others(warehouse, old_duckdb_client):
+    """A refresh with nothing new rebuilds every mart with the same rows: the publish keeps them all
+    from the previous file.  A drop that adds a sales rep changes the hierarchy: that table is
+    written again, the others kept.  Each time the published file holds exactly the build file's
+    rows, opens in a DuckDB 1.x client and has its history."""
+    folder, landing, config, home = warehouse
+    build, published = folder / "warehouse" / "build.duckdb", folder / "warehouse" / "funnelcast.duckdb"
+    first = publish_metadata(home)
+    assert first["tables_kept"] == [] and len(first["tables_copied"]) == first["tables"]  # the first publication
+
+    run_funnelcast("run", config=config, dagster_home=home, check=True)
+    unchanged = publish_metadata(home)
+    assert unchanged["tables_copied"] == []
+    assert sorted(unchanged["tables_kept"]) == sorted(first["tables_copied"])
+    assert unchanged["full_copy_reason"].startswith("none")
+    assert different_rows(build, published) == {}
+    assert published_runs(published) == 2
+
+    add_drop(landing, "2099-01-05", "id,user_name,first_name,last_name,status,reports_to_id\n"
+                                    "u-new,new.rep,New,Rep,Active,\n")
+    run_funnelcast("run", config=config, dagster_home=home, check=True)
+    changed = publish_metadata(home)
+    assert "marts.dim_sales_hierarchy" in changed["tables_copied"]
+    assert changed["tables_kept"], changed  # the calendar, at least, did not change
+    assert set(changed["tables_kept"]) | set(changed["tables_copied"]) == set(unchanged["tables_kept"])
+    assert different_rows(build, published) == {}
+    assert published_runs(published) == 3
+    assert changed["storage_version"].startswith("v1.0.0")
+    proc = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+         "print(con.execute(\"SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'marts' "
+         "AND coalesce(comment, '') = ''\").fetchone()[0])", str(published)],
+        capture_output=True, text=True, env={"PYTHONPATH": str(old_duckdb_client), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"  # every column keeps its doc, kept or written
+
+
+def hand_made_build(path: Path) -> Path:
+    """A build file with three marts and a load log: what publish() reads."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.fct_big AS SELECT range AS n, md5(range::VARCHAR) AS noise FROM range(20000)")
+        con.execute("CREATE TABLE marts.dim_small AS SELECT range AS k, range * 1.5 AS v FROM range(100)")
+        con.execute("CREATE TABLE marts.mart_twins AS SELECT 1 AS k FROM range(4)")  # duplicate rows
+        con.execute("CREATE SCHEMA raw")
+        con.execute("CREATE TABLE raw.load_log AS SELECT '2026-11-23' AS drop_name")
+    return path
+
+
+def republish(build: Path, published: Path, run_id: str, change: str = "", docs=None):
+    from orchestration.atomic_publish import publish
+
+    with duckdb.connect(str(build)) as con:
+        if change:
+            con.execute(change)
+        return publish(con, published, run_id, docs=docs)
+
+
+def test_publish_compares_content_not_row_order_and_replaces_what_changed(tmp_path):
+    from orchestration.atomic_publish import TableDocs
+
+    build, published = hand_made_build(tmp_path / "build.duckdb"), tmp_path / "pub" / "funnelcast.duckdb"
+    first = republish(build, published, "run-1")
+    assert first.full_copy_reason == "no previous file"
+    # dbt rebuilds a table each run; its rows may come out in another order.
+    reordered = republish(build, published, "run-2",
+                          "CREATE OR REPLACE TABLE marts.fct_big AS SELECT * FROM marts.fct_big ORDER BY n DESC")
+    assert sorted(reordered.tables_kept) == ["marts.dim_small", "marts.fct_big", "marts.mart_twins"]
+    # One value of 20,000, same row count: replaced.
+    one_value = republish(build, published, "run-3", "UPDATE marts.fct_big SET noise = 'x' WHERE n = 7")
+    assert one_value.tables_copied == ("marts.fct_big",)
+    # A duplicate row traded for another duplicate (XOR alone would not see it).
+    twins = republish(build, published, "run-4",
+                      "CREATE OR REPLACE TABLE marts.mart_twins AS SELECT * FROM (VALUES (1), (1), (2), (2)) t(k)")
+    assert twins.tables_copied == ("marts.mart_twins",)
+    # A column's type changes, its values do not; and a new doc for a kept table.
+    retyped = republish(build, published, "run-5", "CREATE OR REPLACE TABLE marts.dim_small AS "
+                        "SELECT k::INTEGER AS k, v FROM marts.dim_small",
+                        docs={"marts.fct_big": TableDocs("numbers", {"n": "a number"})})
+    assert retyped.tables_copied == ("marts.dim_small",) and "marts.fct_big" in retyped.tables_kept
+    assert different_rows(build, published) == {}
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = 'dim_small' "
+                           "AND column_name = 'k'").fetchone()[0] == "INTEGER"
+        assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'fct_big'").fetchone()[0] == "numbers"
+        assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'fct_big' "
+                           "AND column_name = 'n'").fetchone()[0] == "a number"
+        assert [r[0] for r in con.execute("SELECT run_id FROM marts.published_runs ORDER BY published_at").fetchall()] == [
+            f"run-{i}" for i in range(1, 6)]
+    # A table dbt no longer builds leaves the published file too.
+    dropped = republish(build, published, "run-6", "DROP TABLE marts.mart_twins")
+    assert "marts.mart_twins" not in dropped.tables and different_rows(build, published) == {}
+
+
+def test_a_previous_file_a_client_wrote_to_is_not_reused(tmp_path):
+    """A write-ahead log beside the previous file means its tables are not all in the file: copy every
+    table, and keep the log from being replayed into the new file."""
+    build, published = hand_made_build(tmp_path / "build.duckdb"), tmp_path / "pub" / "funnelcast.duckdb"
+    republish(build, published, "run-1")
+    # A client that wrote to it and died before its checkpoint: its changes are in the WAL only.
+    crashed = ("import duckdb, os, sys; con = duckdb.connect(sys.argv[1]); con.execute(\"SET wal_autocheckpoint = '1TB'\"); "
+               "con.execute('UPDATE marts.dim_small SET v = -1'); os._exit(0)")
+    subprocess.run([sys.executable, "-c", crashed, str(published)], check=True)
+    assert published.with_name(published.name + ".wal").exists()
+    again = republish(build, published, "run-2")
+    assert again.tables_kept == () and "write-ahead log" in again.full_copy_reason
+    # The old file's log is kept aside, never replayed into the new file.
+    assert again.stale_wal_kept_as is not None and again.stale_wal_kept_as.exists()
+    assert not published.with_name(published.name + ".wal").exists()
+    assert different_rows(build, published) == {}

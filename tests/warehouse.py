@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from funnelcast.settings import Settings
 from ingest.contract import KINDS
 from ingest.load import ensure_raw_schema, load_kind
 from ingest.mapping import Mapping as CrmMapping, load_preset
@@ -64,7 +65,7 @@ def dbt_build(
     dbt_vars: Mapping[str, Any] | None = None,
 ) -> subprocess.CompletedProcess:
     """One real `dbt build` of `select` into `db`; fails the test with dbt's output."""
-    env = {**os.environ, "FUNNELCAST_BUILD_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **Settings(build_db=db).dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [
         str(DBT), "build",
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),

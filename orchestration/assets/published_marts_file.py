@@ -36,7 +36,8 @@ def _describe() -> str:
     return (
         f"The analysts' DuckDB file {settings.published_db} (setting published_db): the marts schema of the build "
         f"file {settings.build_db} copied, with every dbt description as a table and column comment, and swapped in "
-        f"atomically, in storage version {PUBLISHED_STORAGE_VERSION} (orchestration/atomic_publish.py)."
+        f"atomically, in storage version {PUBLISHED_STORAGE_VERSION} (orchestration/atomic_publish.py). Tables whose "
+        "content did not change are kept from the previous file, not written again."
     )
 
 
@@ -71,10 +72,16 @@ def published_marts_file(
     with duckdb.get_connection() as con:
         publication = publish(con, target, context.run_id, docs=mart_docs(dbt_project().manifest_path))
         mismatched = _row_count_mismatches(con, target)
-    context.log.info(f"published {len(publication.tables)} tables to {target}")
+    context.log.info(
+        f"published {len(publication.tables)} tables to {target}: {len(publication.tables_copied)} written from the "
+        f"build file, {len(publication.tables_kept)} unchanged kept from the previous file"
+        + (f" (every table copied: {publication.full_copy_reason})" if publication.full_copy_reason else ""))
     previous = publication.previous
     if previous.state in ("damaged", "held"):
         context.log.warning(f"the previous published file {target}: {previous.describe()}")
+    if publication.stale_wal_kept_as:
+        context.log.warning(f"the previous published file had a write-ahead log (a client wrote to it): moved to "
+                            f"{publication.stale_wal_kept_as}, so that it is not replayed into the new file")
     if publication.leftovers_removed:
         context.log.info("removed what an interrupted publish left behind: " + ", ".join(publication.leftovers_removed))
     storage_tag = published_storage_tag(target)
@@ -89,6 +96,10 @@ def published_marts_file(
             "previous_file": previous.describe(),
             "previous_file_state": previous.state,
             "leftovers_removed": ", ".join(publication.leftovers_removed) or "none",
+            # What this publish wrote: tables whose content changed (or every table, and why).
+            "tables_copied": dg.MetadataValue.json(list(publication.tables_copied)),
+            "tables_kept": dg.MetadataValue.json(list(publication.tables_kept)),
+            "full_copy_reason": publication.full_copy_reason or "none: the previous file's unchanged tables were kept",
         },
         check_results=[
             dg.AssetCheckResult(
