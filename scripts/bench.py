@@ -331,17 +331,22 @@ def step_windows(home: Path, run_id: str) -> dict[str, tuple[float, float]]:
     return dict(sorted(windows.items(), key=lambda kv: kv[1][0]))
 
 
+# The step of the dbt assets (orchestration/assets/dbt.py): the op's name.
+DBT_STEP_KEY = "funnelcast_dbt_assets"
+
+
 def take_run_results(run_id: str, dest: Path) -> dict[str, dict[str, Any]]:
     """{step key: run_results.json} of each dbt invocation of the run, moved to `dest`.
 
-    dagster-dbt gives each invocation its own target folder, dbt_project/target/
-    <op name>-<run id[:7]>-<random>: the op name is the step key.  The folders are the
-    benchmark's, so they are removed once their run_results.json is kept.
+    Each invocation has its own target folder.  The folders are the benchmark's, so they
+    are removed once their run_results.json is kept.
     """
     found: dict[str, dict[str, Any]] = {}
-    for folder in sorted((DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*")):
+    # The dbt resource (orchestration/dbt_project.py) names its folders run-<run id[:8]>-<random>:
+    # the run's one dbt step.
+    for folder in sorted((DBT_PROJECT_DIR / "target").glob(f"run-{run_id[:8]}-*")):
         results = folder / "run_results.json"
-        step = folder.name.rsplit(f"-{run_id[:7]}-", 1)[0]
+        step = DBT_STEP_KEY
         if results.exists():
             dest.mkdir(parents=True, exist_ok=True)
             kept = dest / f"{step}.run_results.json"
