@@ -33,28 +33,21 @@ opportunity_versions as (
 
 ),
 
-audit_versions as (
+{#- The two histories of an opportunity: which raw table, and its column naming the opportunity. #}
+{%- for kind, table, opportunity_column in [('audit', 'opportunities_audit', 'parent_id'),
+                                            ('history', 'opportunity_history', 'opportunity_id')] %}
+{{ kind }}_versions as (
 
     select
         {{ clean_text('id') }} as record_id,
-        {{ clean_text('parent_id') }} as opportunity_id,
+        {{ clean_text(opportunity_column) }} as opportunity_id,
         _loaded_at as loaded_at,
         _snapshot as is_snapshot
-    from {{ source('raw', 'opportunities_audit') }}
+    from {{ source('raw', table) }}
 
 ),
 
-history_versions as (
-
-    select
-        {{ clean_text('id') }} as record_id,
-        {{ clean_text('opportunity_id') }} as opportunity_id,
-        _loaded_at as loaded_at,
-        _snapshot as is_snapshot
-    from {{ source('raw', 'opportunity_history') }}
-
-),
-
+{% endfor -%}
 currency_rates as (
 
     select * from {{ ref('stg_reference__currency_rates') }}
