@@ -230,19 +230,19 @@
 {%- endmacro %}
 
 {#-
-    The weekly as-of models (int_opportunity_weekly_state, fct_pipeline_weekly): a run
-    recomputes every week of the opportunities int_changed_opportunities lists (the
-    pre-hook deletes their rows) and every opportunity's weeks from
-    weekly_recompute_from() on, replacing them on the grain.  Earlier weeks of the
-    other opportunities cannot change: their state intervals did not, and the spine
-    only grows.
+    The as-of models (one row per opportunity x day: int_opportunity_weekly_state and
+    fct_pipeline_weekly by week end, int_opportunity_period_end_state by period end): a
+    run recomputes every day of the opportunities int_changed_opportunities lists (the
+    pre-hook deletes their rows) and every opportunity's days from
+    as_of_recompute_from() on, replacing them on the grain.  Earlier days of the other
+    opportunities cannot change: their state intervals did not, and the days only grow.
 -#}
-{% macro weekly_incremental_config() -%}
+{% macro as_of_incremental_config(day_column) -%}
     -- depends_on: {{ ref('int_changed_opportunities') }}, {{ ref('stg_reference__currency_rates') }}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['opportunity_id', 'week_end'],
+        unique_key=['opportunity_id', day_column],
         on_schema_change='fail',
         pre_hook="{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
             ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}",
@@ -250,18 +250,20 @@
 {%- endmacro %}
 
 {#-
-    The first week a weekly as-of model recomputes for every opportunity: the last week
-    end it holds (the spine's end moves on; an open deal gets its new weeks), or the
-    week end of the earliest currency rate loaded since the last complete build (a rate
-    changes the amounts of the weeks it is valid in), whichever is earlier.  A full
-    build: the start of time.
+    The first day an as-of model recomputes for every opportunity: the last day it holds
+    (the spine's end moves on; an open deal gets its new days), or the first of its days
+    on or after the earliest currency rate loaded since the last complete build (a rate
+    changes the amounts of the days it is valid in; `rate_day` turns a rate's first day
+    into the model's day, e.g. its week end), whichever is earlier.  A full build: the
+    start of time.
 -#}
-{% macro weekly_recompute_from() -%}
+{% macro as_of_recompute_from(day_column, rate_day=none) -%}
     {%- if is_incremental() -%}
+    {%- set first_rate_day = 'min(valid_from)' if rate_day is none else rate_day('min(valid_from)') -%}
     least(
-        (select coalesce(max(week_end), cast('0001-01-01' as date)) from {{ this }}),
+        (select coalesce(max({{ day_column }}), cast('0001-01-01' as date)) from {{ this }}),
         coalesce(
-            (select {{ week_end('min(valid_from)') }} from {{ ref('stg_reference__currency_rates') }}
+            (select {{ first_rate_day }} from {{ ref('stg_reference__currency_rates') }}
              where source_loaded_at > {{ loaded_since_last_build() }}),
             cast('9999-12-31' as date)
         )

@@ -117,10 +117,15 @@ earliest_rate_loaded as (
 
 )
 
-select opportunity_id from touched
-union
-select opportunity_id
-from opportunity_versions
-where account_id in (select account_id from touched_accounts)
-    or created_on >= (select valid_from from earliest_rate_loaded)
-    or (select any_snapshot from snapshot_loaded)
+-- No null: the models test `opportunity_id in` this list, and `not in` a list holding a
+-- null is never true.
+select opportunity_id from (
+    select opportunity_id from touched
+    union
+    select opportunity_id
+    from opportunity_versions
+    where account_id in (select account_id from touched_accounts)
+        or created_on >= (select valid_from from earliest_rate_loaded)
+        or (select any_snapshot from snapshot_loaded)
+) as changed
+where opportunity_id is not null

@@ -10,7 +10,13 @@
     one row).  Closed rows are kept when the closed stage was entered in the longest
     period ending that day (the quarter's on a quarter end); the mart narrows them to
     each grain's period.
+
+    Incremental like the weekly spine (macros/incremental.sql: as_of_incremental_config):
+    every period end of the opportunities int_changed_opportunities lists, and every
+    opportunity's period ends from as_of_recompute_from() on.
 -#}
+
+{{ as_of_incremental_config('period_end') }}
 
 with
 
@@ -30,19 +36,60 @@ intervals as (
 
 ),
 
--- The interval in force at the end of each period-end day.
+{#- The interval in force at the end of each period-end day: of the given intervals and days. -#}
+{%- macro in_force_at_period_ends(intervals, period_end_days) %}
+    select
+        {{ period_end_days }}.period_end,
+        {{ period_end_days }}.earliest_period_start,
+        {{ intervals }}.*
+    from {{ intervals }}
+    inner join {{ period_end_days }}
+        on {{ state_in_force_at_end_of(period_end_days ~ '.period_end', intervals) }}
+    where not {{ intervals }}.is_closed
+        or cast({{ intervals }}.stage_entered_at as date) >= {{ period_end_days }}.earliest_period_start
+{%- endmacro %}
+
+{%- if is_incremental() %}
+
+recompute as (
+
+    select {{ as_of_recompute_from('period_end') }} as from_period_end
+
+),
+
+-- Two joins, not one with an or: each narrows the range join before it runs.
+changed_intervals as (
+
+    select * from intervals where {{ only_changed_opportunities('opportunity_id') }}
+
+),
+
+other_intervals as (
+
+    select * from intervals where not ({{ only_changed_opportunities('opportunity_id') }})
+
+),
+
+recomputed_days as (
+
+    select * from period_end_days where period_end >= (select from_period_end from recompute)
+
+),
+
 dated as (
 
-    select
-        period_end_days.period_end,
-        period_end_days.earliest_period_start,
-        intervals.*
-    from intervals
-    inner join period_end_days
-        on {{ state_in_force_at_end_of('period_end_days.period_end', 'intervals') }}
-    where not intervals.is_closed
-        or cast(intervals.stage_entered_at as date) >= period_end_days.earliest_period_start
+    {{ in_force_at_period_ends('changed_intervals', 'period_end_days') }}
+    union all
+    {{ in_force_at_period_ends('other_intervals', 'recomputed_days') }}
 
 )
+{%- else %}
+
+dated as (
+
+    {{ in_force_at_period_ends('intervals', 'period_end_days') }}
+
+)
+{%- endif %}
 
 {{ opportunity_state_columns('dated', 'period_end') }}

@@ -18,11 +18,11 @@
 
 
 {#-
-    Incremental (macros/incremental.sql: weekly_incremental_config): every week of the
+    Incremental (macros/incremental.sql: as_of_incremental_config): every week of the
     opportunities int_changed_opportunities lists, and every opportunity's weeks from
-    weekly_recompute_from() on.
+    as_of_recompute_from() on.
 -#}
-{{ weekly_incremental_config() }}
+{{ as_of_incremental_config('week_end') }}
 
 with
 
@@ -40,7 +40,7 @@ spine_end as (
 
 recompute as (
 
-    select {{ weekly_recompute_from() }} as from_week_end
+    select {{ as_of_recompute_from('week_end', week_end) }} as from_week_end
 
 ),
 

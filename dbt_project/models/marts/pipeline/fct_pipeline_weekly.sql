@@ -3,10 +3,10 @@
     and columns, kept as an incremental table.
 
     A run writes what a new drop can reach, like the as-of spine it copies
-    (macros/incremental.sql: weekly_incremental_config): every week of the
+    (macros/incremental.sql: as_of_incremental_config): every week of the
     opportunities the drop touched (a late audit row, a re-typed or deleted deal: the
     pre-hook deletes their rows first) and every opportunity's weeks from
-    weekly_recompute_from() on (the new week end; the weeks a new currency rate is valid
+    as_of_recompute_from() on (the new week end; the weeks a new currency rate is valid
     in).  Every other row, the past, stays as written.  The table then holds exactly the
     rows a full refresh gives: the dbt test assert_fct_pipeline_weekly_matches_weekly_state
     checks it on every build, tests/test_incremental_chain.py on a chain of weekly runs.
@@ -32,7 +32,7 @@
     'history_source',
 ] -%}
 
-{{ weekly_incremental_config() }}
+{{ as_of_incremental_config('week_end') }}
 
 with
 
@@ -48,4 +48,4 @@ select
     {{ columns | join(',\n    ') }}
 from weekly_state
 where {{ only_changed_opportunities('weekly_state.opportunity_id') }}
-    or weekly_state.week_end >= {{ weekly_recompute_from() }}
+    or weekly_state.week_end >= {{ as_of_recompute_from('week_end', week_end) }}
