@@ -91,3 +91,20 @@
     left join {{ ref('stg_vocabulary__forecast_category_map') }} as forecast_category_map
         on forecast_category_map.crm_value = typed.commit_stage_text
 {%- endmacro %}
+
+{#-
+    int_opportunity_period_end_state's join: the interval of `intervals` in force at the
+    end of each day of `period_end_days`, and a closed one only in the longest period
+    ending that day in which it closed.
+-#}
+{% macro state_at_period_ends(intervals, period_end_days) -%}
+    select
+        {{ period_end_days }}.period_end,
+        {{ period_end_days }}.earliest_period_start,
+        {{ intervals }}.*
+    from {{ intervals }}
+    inner join {{ period_end_days }}
+        on {{ state_in_force_at_end_of(period_end_days ~ '.period_end', intervals) }}
+    where not {{ intervals }}.is_closed
+        or cast({{ intervals }}.stage_entered_at as date) >= {{ period_end_days }}.earliest_period_start
+{%- endmacro %}

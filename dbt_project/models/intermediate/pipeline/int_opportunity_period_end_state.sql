@@ -36,18 +36,6 @@ intervals as (
 
 ),
 
-{#- The interval in force at the end of each period-end day: of the given intervals and days. -#}
-{%- macro in_force_at_period_ends(intervals, period_end_days) %}
-    select
-        {{ period_end_days }}.period_end,
-        {{ period_end_days }}.earliest_period_start,
-        {{ intervals }}.*
-    from {{ intervals }}
-    inner join {{ period_end_days }}
-        on {{ state_in_force_at_end_of(period_end_days ~ '.period_end', intervals) }}
-    where not {{ intervals }}.is_closed
-        or cast({{ intervals }}.stage_entered_at as date) >= {{ period_end_days }}.earliest_period_start
-{%- endmacro %}
 
 {%- if is_incremental() %}
 
@@ -78,16 +66,16 @@ recomputed_days as (
 
 dated as (
 
-    {{ in_force_at_period_ends('changed_intervals', 'period_end_days') }}
+    {{ state_at_period_ends('changed_intervals', 'period_end_days') }}
     union all
-    {{ in_force_at_period_ends('other_intervals', 'recomputed_days') }}
+    {{ state_at_period_ends('other_intervals', 'recomputed_days') }}
 
 )
 {%- else %}
 
 dated as (
 
-    {{ in_force_at_period_ends('intervals', 'period_end_days') }}
+    {{ state_at_period_ends('intervals', 'period_end_days') }}
 
 )
 {%- endif %}
