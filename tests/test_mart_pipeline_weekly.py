@@ -47,11 +47,12 @@ def test_the_four_vs(pipeline_handmade):
 
     # Sun Feb 15: OA won (12000, SQL Jan 7 10:00 -> won Feb 10 10:00 = 34 days), OE lost
     # (20000); both qualified.  Win rate 1/2 by count, 12000 / 32000 = 0.375 by value.
-    # Open qualified: OB and OD (farming).  Velocity, all motions: 2 x 12000 x 0.5 / 34.
+    # Open qualified: OB and OD (farming).  Velocity, all motions: 2 x 12000 x 0.5 / 34,
+    # to the cent (352.94).
     feb15 = D(2026, 2, 15)
     assert got[(feb15, "all")] == (
         2, pytest.approx(7200), pytest.approx((ob + 7 + od + 7) / 2), 1, 1, 0.5, 0.375, 12000, pytest.approx(34.0),
-        pytest.approx(2 * 12000 * 0.5 / 34), None, 2 - 4,
+        pytest.approx(352.94), None, 2 - 4,
     )
     # Hunting: no open qualified deal left, so velocity 0; 0.5 is above 0.30 +/- 0.05.
     assert got[(feb15, "hunting")][5:] == (0.5, 0.375, 12000, pytest.approx(34.0), 0.0, "above", 0 - 2)
