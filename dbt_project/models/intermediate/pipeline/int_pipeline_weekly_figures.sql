@@ -101,7 +101,9 @@ trailing_closes as (
         coalesce(sum(case when is_won then amount_reporting end), 0) as won_amount,
         coalesce(sum(case when is_won then 0 else amount_reporting end), 0) as lost_amount,
         avg(case when is_won then amount_reporting end) as average_won_deal_size,
-        avg(case when is_won then days_sql_to_close end) as average_sales_cycle_days
+        -- Summed as decimals: a sum of doubles depends on the order the rows come in, and
+        -- an incremental build stores them in another order than a full one.
+        avg(case when is_won then cast(days_sql_to_close as decimal(18, 9)) end) as average_sales_cycle_days
     from window_closes
     where close_rank = 1
     group by grouping sets ((week_end, motion), (week_end))
