@@ -95,7 +95,7 @@ def kill_when(config: Path, home: Path, marker: str) -> str:
     ("phase", "marker"),
     [
         ("ingest", 'Started execution of step "raw__opportunities_audit"'),
-        ("dbt build", "START sql table model intermediate.int_opportunity_stage_visits"),
+        ("dbt build", "START sql incremental model intermediate.int_opportunity_stage_visits"),
     ],
 )
 def test_a_killed_refresh_recovers_to_the_clean_result(small_landing, clean_run, tmp_path, phase, marker):
