@@ -206,6 +206,16 @@
 {%- endmacro %}
 
 {#-
+    The pre-hook of every incremental model keyed by opportunity: an incremental run first
+    deletes the rows of the opportunities int_changed_opportunities lists (rendered when
+    the hook runs, so is_incremental() and the list are the model's at that time).
+-#}
+{% macro changed_opportunities_deleted_hook() -%}
+    {{- return("{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
+        ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}") -}}
+{%- endmacro %}
+
+{#-
     Models keyed by opportunity (changes, stage visits, states): a run recomputes the
     opportunities int_changed_opportunities lists and replaces their rows (the pre-hook
     deletes them, the model appends the new ones).
@@ -215,8 +225,7 @@
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
-            ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}",
+        pre_hook=changed_opportunities_deleted_hook(),
     ) }}
 {%- endmacro %}
 
@@ -244,8 +253,7 @@
         incremental_strategy='delete+insert',
         unique_key=['opportunity_id', day_column],
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
-            ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}",
+        pre_hook=changed_opportunities_deleted_hook(),
     ) }}
 {%- endmacro %}
 
