@@ -29,9 +29,11 @@ D = dt.date
 FIGURES = "closed_won, commit, best_case, pipeline, omitted"
 
 
-def figures(con, week_end: dt.date, quarter: str = "FY2026-Q1") -> dict[str, tuple]:
+def figures(con, week_end: dt.date, quarter: str = "FY2026-Q1", relation: str | None = None) -> dict[str, tuple]:
+    """{node: figures} of one week end and quarter; with `relation`, only rows of that quarter_relation."""
     got = rows(con, f"select node_id, {FIGURES} from marts.mart_forecast_rollup "
-                    "where as_of_week_end = ? and fiscal_quarter = ?", [week_end, quarter])
+                    "where as_of_week_end = ? and fiscal_quarter = ? and quarter_relation = coalesce(?, quarter_relation)",
+               [week_end, quarter, relation])
     return {node: tuple(int(v) for v in values) for node, *values in got}
 
 
@@ -124,9 +126,7 @@ def test_a_week_in_q1_shows_q2_under_next(forecast_handmade):
     # closing in Q2 then is rep_b's D4: 3000, upside since Jan 28, close date pushed to Apr 20 on
     # Feb 5.  So rep_b, mgr, vp and company: closed 0, commit 0, best case 0 + 3000 = 3000,
     # pipeline 3000, omitted 0; rep_a and x have nothing in Q2 (zero rows, every node has one).
-    got = rows(con, f"select node_id, {FIGURES} from marts.mart_forecast_rollup "
-                    "where as_of_week_end = ? and fiscal_quarter = 'FY2026-Q2' and quarter_relation = 'next'", [W2])
-    assert {node: tuple(int(v) for v in values) for node, *values in got} == {
+    assert figures(con, W2, "FY2026-Q2", relation="next") == {
         "u_rep_a": (0, 0, 0, 0, 0),
         "u_rep_b": (0, 0, 3000, 3000, 0),
         "u_mgr": (0, 0, 3000, 3000, 0),
