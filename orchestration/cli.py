@@ -23,20 +23,25 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(instance_settings(), encoding="utf-8")
+        (home / "dagster.yaml").write_text(instance_settings(home), encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
-def instance_settings() -> str:
-    """orchestration/dagster.yaml, with the concurrency limits of the one-writer rule added."""
+def instance_settings(home: Path) -> str:
+    """orchestration/dagster.yaml, with the concurrency limits of the one-writer rule and the
+    event log storage (orchestration/event_log_storage.py, in Dagster's own place under `home`) added."""
     import yaml
 
     from funnelcast.one_writer import dagster_concurrency
 
+    event_log = {"module": "orchestration.event_log_storage", "class": "PooledSqliteEventLogStorage",
+                 "config": {"base_dir": str(home / "history" / "runs")}}
     return (INSTANCE_TEMPLATE.read_text(encoding="utf-8")
             + "# The one-writer rule (funnelcast/one_writer.py): one writer of the build file at a time.\n"
-            + yaml.safe_dump({"concurrency": dagster_concurrency()}, sort_keys=False))
+            + yaml.safe_dump({"concurrency": dagster_concurrency()}, sort_keys=False)
+            + "# Dagster's SQLite event log with its connections kept open (orchestration/event_log_storage.py).\n"
+            + yaml.safe_dump({"event_log_storage": event_log}, sort_keys=False))
 
 
 @contextmanager

@@ -226,6 +226,29 @@ def test_weekly_refresh_runs_end_to_end_and_is_recorded(refreshed):
     con.close()
 
 
+def test_every_dbt_model_and_test_of_the_refresh_is_in_the_event_log(refreshed):
+    """The event log a new DAGSTER_HOME gets (orchestration/event_log_storage.py keeps its SQLite
+    connections open between events): read back by another process, it holds a materialisation
+    of every dbt model and an evaluation of every dbt test of the run, as the UI shows them."""
+    from orchestration.assets.dbt import funnelcast_dbt_assets
+    from orchestration.event_log_storage import PooledSqliteEventLogStorage
+
+    _, _, _, home, proc = refreshed
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with _instance(home) as instance:
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        run = instance.get_runs(limit=1)[0]
+        materialized = {e.dagster_event.asset_key
+                        for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)}
+        evaluated = {e.dagster_event.event_specific_data.asset_check_key
+                     for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)}
+        # The asset index (another SQLite file) agrees with the run's own log.
+        latest = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_funnel"]))
+    assert set(funnelcast_dbt_assets.keys) <= materialized
+    assert set(funnelcast_dbt_assets.check_keys) <= evaluated
+    assert latest is not None and latest.run_id == run.run_id
+
+
 def test_a_second_refresh_loads_nothing_new(refreshed):
     folder, _, config, home, first = refreshed
     assert first.returncode == 0
