@@ -24,8 +24,24 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(instance_settings(home), encoding="utf-8")
+    else:
+        follow_moved_home(home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+EVENT_LOG_STORAGE_CLASS = "PooledSqliteEventLogStorage"
+
+
+def event_log_folder(home: Path) -> str:
+    """Where Dagster keeps a home's event log (its own default place)."""
+    return str(home / "history" / "runs")
+
+
+def _yaml_line(mapping: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(mapping, sort_keys=False, width=1 << 20).strip()
 
 
 def instance_settings(home: Path) -> str:
@@ -35,13 +51,31 @@ def instance_settings(home: Path) -> str:
 
     from funnelcast.one_writer import dagster_concurrency
 
-    event_log = {"module": "orchestration.event_log_storage", "class": "PooledSqliteEventLogStorage",
-                 "config": {"base_dir": str(home / "history" / "runs")}}
+    event_log = {"module": "orchestration.event_log_storage", "class": EVENT_LOG_STORAGE_CLASS,
+                 "config": {"base_dir": event_log_folder(home)}}
     return (INSTANCE_TEMPLATE.read_text(encoding="utf-8")
             + "# The one-writer rule (funnelcast/one_writer.py): one writer of the build file at a time.\n"
             + yaml.safe_dump({"concurrency": dagster_concurrency()}, sort_keys=False)
             + "# Dagster's SQLite event log with its connections kept open (orchestration/event_log_storage.py).\n"
-            + yaml.safe_dump({"event_log_storage": event_log}, sort_keys=False))
+            + "# Its folder is absolute (Dagster's config has no path relative to the home): funnelcast\n"
+            + "# rewrites it when the home was copied or moved.\n"
+            + _yaml_line({"event_log_storage": event_log}) + "\n")
+
+
+def follow_moved_home(home: Path) -> None:
+    """Point a copied or moved home's event log at its own folder: left as it was, the copy
+    would write its runs' events into the original's."""
+    import yaml
+
+    settings = home / "dagster.yaml"
+    text = settings.read_text(encoding="utf-8")
+    storage = (yaml.safe_load(text) or {}).get("event_log_storage") or {}
+    written = (storage.get("config") or {}).get("base_dir")
+    if storage.get("class") != EVENT_LOG_STORAGE_CLASS or written is None or written == event_log_folder(home):
+        return
+    old, new = _yaml_line({"base_dir": written}), _yaml_line({"base_dir": event_log_folder(home)})
+    if text.count(old) == 1:
+        settings.write_text(text.replace(old, new), encoding="utf-8")
 
 
 @contextmanager

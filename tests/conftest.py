@@ -70,7 +70,10 @@ def refresh_once(folder: Path, landing: Path, ignore: Callable | None = None) ->
 
 def copy_refresh(folder: Path, dest: Path) -> tuple[Path, Path, Path, Path]:
     """A private copy of a refreshed folder: (folder, landing, settings file, Dagster home)."""
+    from orchestration.cli import follow_moved_home
+
     shutil.copytree(folder, dest)
+    follow_moved_home(dest / "dagster_home")  # as the first `funnelcast` command in the copy would
     return dest, dest / "landing", write_settings(dest, dest / "landing"), dest / "dagster_home"
 
 

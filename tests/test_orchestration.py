@@ -249,6 +249,25 @@ def test_every_dbt_model_and_test_of_the_refresh_is_in_the_event_log(refreshed):
     assert latest is not None and latest.run_id == run.run_id
 
 
+def test_a_copied_dagster_home_writes_its_own_event_log(refreshed, tmp_path, monkeypatch):
+    """The event log's folder is an absolute path in dagster.yaml: a copy of the home, once a
+    funnelcast command has run in it, records its events there and leaves the original's alone."""
+    from orchestration.cli import ensure_dagster_home
+
+    home = refreshed[3]
+    copy = tmp_path / "moved_home"
+    shutil.copytree(home, copy)
+    monkeypatch.setenv("DAGSTER_HOME", str(copy))
+    assert ensure_dagster_home() == copy.resolve()
+    probe = dg.AssetKey(["copied_home_probe"])
+    with _instance(copy) as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(probe))
+        assert instance.get_latest_materialization_event(probe) is not None
+        assert instance.get_runs(limit=1)  # the copy's history came along
+    with _instance(home) as original:
+        assert original.get_latest_materialization_event(probe) is None
+
+
 def test_a_second_refresh_loads_nothing_new(refreshed):
     folder, _, config, home, first = refreshed
     assert first.returncode == 0
