@@ -344,7 +344,7 @@ def _paths(dfs: list[DropFile]) -> list[str]:
     return [str(df.path) for df in dfs]
 
 
-# SQL: the batch's files by id, to map DuckDB's `filename` column to a file id.
+# SQL: the batch's files by id (DuckDB's file_index), with their paths (how the reader's rejects name them).
 _FILE_IDS = "(SELECT i AS _fid, $paths[i + 1] AS path FROM range(len($paths)) t(i))"
 
 
@@ -403,8 +403,8 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         con.execute(
             f"""
             CREATE TEMP TABLE {STAGE_READ} AS
-            SELECT *, row_number() OVER () AS _g
-            FROM read_csv($paths, auto_detect = false, header = true, columns = $columns, filename = true,
+            SELECT *, CAST(file_index AS INTEGER) AS _fid, row_number() OVER () AS _g
+            FROM read_csv($paths, auto_detect = false, header = true, columns = $columns,
                           delim = ',', quote = '"', escape = '"', {_csv_options(dfs[0], policy)},
                           store_rejects = true, rejects_table = '{READER_REJECTS}', rejects_scan = '{READER_REJECT_SCANS}')
             """,
@@ -418,7 +418,7 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
     con.execute(
         f"""
         CREATE TEMP TABLE {REJECTED_RECORDS} AS
-        SELECT f._fid, j.line, j.column_name, j.error_type, j.csv_line, j.error_message
+        SELECT f._fid, CAST(j.line AS BIGINT) AS line, j.column_name, j.error_type, j.csv_line, j.error_message
         FROM {READER_REJECTS} j JOIN {READER_REJECT_SCANS} s ON s.scan_id = j.scan_id AND s.file_id = j.file_id
         JOIN {_FILE_IDS} f ON f.path = s.file_path
         """,
@@ -439,8 +439,8 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
                    FROM {LINES} GROUP BY 1) l ON l._fid = f._fid
         LEFT JOIN (SELECT _fid, count(*) FILTER (WHERE rec_no >= 2 AND NOT blank) AS records FROM {RECORDS} GROUP BY 1) r
                ON r._fid = f._fid
-        LEFT JOIN (SELECT filename, count(*) AS staged, max(_g) - min(_g) + 1 = count(*) AS in_order
-                   FROM {STAGE_READ} GROUP BY 1) s ON s.filename = f.path
+        LEFT JOIN (SELECT _fid, count(*) AS staged, max(_g) - min(_g) + 1 = count(*) AS in_order
+                   FROM {STAGE_READ} GROUP BY 1) s ON s._fid = f._fid
         LEFT JOIN (SELECT j._fid, count(*) AS rejected,
                           count(*) FILTER (WHERE r.rec_no IS NULL OR r.blank OR r.rec_no < 2) AS bad_refs
                    FROM (SELECT DISTINCT _fid, line FROM {REJECTED_RECORDS}) j
@@ -469,17 +469,19 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
     con.execute(
         f"""
         CREATE TEMP TABLE {STAGE} AS
-        WITH first_row AS (SELECT filename, min(_g) AS g0 FROM {STAGE_READ} GROUP BY 1),
+        WITH first_row AS (SELECT _fid, min(_g) AS g0 FROM {STAGE_READ} GROUP BY 1),
+        usable AS (SELECT CAST(unnest($usable) AS INTEGER) AS _fid),
         data_lines AS (
-            SELECT _fid, row_number() OVER (PARTITION BY _fid ORDER BY rec_no) AS k, start_line FROM {RECORDS} r
-            WHERE rec_no >= 2 AND NOT blank AND list_contains($usable, _fid)
-              AND NOT EXISTS (SELECT 1 FROM {REJECTED_RECORDS} j WHERE j._fid = r._fid AND j.line = r.rec_no)
-        )
-        SELECT s.* EXCLUDE (filename, _g), f._fid, d.start_line AS _line
-        FROM {STAGE_READ} s JOIN first_row g ON g.filename = s.filename JOIN {_FILE_IDS} f ON f.path = s.filename
-        JOIN data_lines d ON d._fid = f._fid AND d.k = s._g - g.g0 + 1
+            SELECT r._fid, row_number() OVER (PARTITION BY r._fid ORDER BY r.rec_no) AS k, r.start_line
+            FROM {RECORDS} r SEMI JOIN usable u ON u._fid = r._fid
+            ANTI JOIN {REJECTED_RECORDS} j ON j._fid = r._fid AND j.line = r.rec_no
+            WHERE r.rec_no >= 2 AND NOT r.blank
+        ),
+        read_rows AS (SELECT s.*, s._g - g.g0 + 1 AS k FROM {STAGE_READ} s JOIN first_row g ON g._fid = s._fid)
+        SELECT s.* EXCLUDE (_g, k), d.start_line AS _line
+        FROM read_rows s JOIN data_lines d ON d._fid = s._fid AND d.k = s.k
         """,
-        {"paths": params["paths"], "usable": usable},
+        {"usable": usable},
     )
     reason = (
         "CASE j.error_type "
@@ -501,7 +503,8 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         """,
         {"headers": header, "usable": usable},
     )
-    for table in (STAGE_READ, REJECTED_RECORDS):
+    # Only STAGE and UNSPLIT are read from here on: the rest is freed before the rows are mapped.
+    for table in (STAGE_READ, REJECTED_RECORDS, LINES, RECORDS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return verdicts
 
@@ -625,10 +628,10 @@ def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], polic
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {LINES} AS
-            SELECT filename, row_number() OVER () AS _g, line IS NULL AS blank,
+            SELECT CAST(file_index AS INTEGER) AS _fid, row_number() OVER () AS _g, line IS NULL AS blank,
                    CASE WHEN line IS NULL OR position('"' IN line) = 0 THEN 2 ELSE {bits} END AS f,
                    CASE WHEN position('"' IN coalesce(line, '')) = 0 THEN length(coalesce(line, '')) - length(replace(coalesce(line, ''), ',', '')) END AS commas
-            FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false, filename = true,
+            FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
                           delim = '\u2603', quote = '', escape = '', encoding = 'latin-1', new_line = '\\r\\n',
                           strict_mode = false, compression = {"'gzip'" if _is_gzip(dfs[0]) else "'none'"},
                           max_line_size = {RAW_LINE_LIMIT}, buffer_size = {RAW_LINE_LIMIT})
@@ -639,9 +642,8 @@ def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], polic
         raise ContractError(f"{dfs[0].label}: the file's lines cannot be counted: {_first_lines(exc)}. Nothing from this "
                             "file was loaded.") from exc
     # Each line numbered within its file, the files read one after the other (checked in _read_into_stage).
-    numbered = (f"(SELECT f._fid, l._g - g.g0 + 1 AS n, l.blank, l.f, l.commas FROM {LINES} l "
-                f"JOIN (SELECT filename, min(_g) AS g0 FROM {LINES} GROUP BY 1) g ON g.filename = l.filename "
-                f"JOIN {_FILE_IDS} f ON f.path = l.filename)")
+    numbered = (f"(SELECT l._fid, l._g - g.g0 + 1 AS n, l.blank, l.f, l.commas FROM {LINES} l "
+                f"JOIN (SELECT _fid, min(_g) AS g0 FROM {LINES} GROUP BY 1) g ON g._fid = l._fid)")
     # In a file where no line can end inside quotes when it starts outside (no value spans
     # lines: the common case), every line starts and ends outside: the windows of
     # _follow_quote_state would find the same at a high cost (15 s of a 22 s load of 1.8
@@ -655,8 +657,7 @@ def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], polic
                   WHERE _fid NOT IN (SELECT _fid FROM spanning)),
         quoted AS ({_follow_quote_state("(SELECT * FROM numbered WHERE _fid IN (SELECT _fid FROM spanning))")})
         SELECT * FROM plain UNION ALL SELECT * FROM quoted
-        """,
-        params,
+        """
     )
     # A file with no line ending inside quotes has a record per line (none starts inside either).
     con.execute(
@@ -973,14 +974,11 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
     """Every row the reader could not split, and every value that breaks its column's type or
     is implausible (a timestamp outside the window, a decimal the warehouse would round), of
     every file staged: one query for all columns."""
-    def record(alias: str) -> str:  # the problem row's record as the export has it
-        return f"(SELECT {record_json(header)} FROM {STAGE} s WHERE s._fid = {alias}._fid AND s._line = {alias}._line)"
-
     earliest, latest = policy.timestamp_earliest, policy.timestamp_latest()
     params: dict[str, object] = {}  # DuckDB refuses parameters a query does not use: each is set where it is
     checks = [
         "SELECT _fid, line, column_name, csv_line AS raw_value, error_type || ': ' || error_message AS reason, "
-        f"CAST(NULL AS JSON) AS raw_record, false AS unparsed FROM {UNSPLIT}"
+        f"false AS unparsed FROM {UNSPLIT}"
     ]
     for i, col in enumerate(kind.columns):
         if col.name not in specs:
@@ -989,7 +987,7 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
         if col.name in kind.key and col.required:
             params[f"col{i}"] = col.name
             params[f"empty{i}"] = f"empty, but {col.name} is part of the record key ({', '.join(kind.key)}) and must be set"
-            checks.append(f"SELECT DISTINCT _fid, _line, $col{i}, NULL, $empty{i}, {record('m')}, false FROM {MAPPED} m WHERE {src} IS NULL")
+            checks.append(f"SELECT DISTINCT _fid, _line, $col{i}, NULL, $empty{i}, false FROM {MAPPED} m WHERE {src} IS NULL")
         if col.type == "text":
             continue
         opts = kmap.parser_options(specs[col.name], col.type)
@@ -1016,15 +1014,26 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
         # The value is parsed once, then judged.
         checks.append(
             f"""
-            SELECT _fid, _line, $col{i}, v, reason, {record('p')}, unparsed FROM (
+            SELECT _fid, _line, $col{i}, v, reason, unparsed FROM (
                 SELECT _fid, _line, v, t IS NULL AS unparsed,
                        CASE WHEN t IS NULL THEN $bad{i} ELSE {implausible} END AS reason
                 FROM (SELECT _fid, _line, _entry, {src}, {src} AS v, {typed} AS t FROM {MAPPED} WHERE {src} IS NOT NULL)
             ) AS p WHERE reason IS NOT NULL
             """
         )
+    # Each bad row of a record the reader split carries the record as the export has it: one
+    # join for all problems (a row the reader could not split is not in STAGE).
     con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
-    con.execute(f"CREATE TEMP TABLE {PROBLEMS} AS " + " UNION ALL ".join(f"({c})" for c in checks), params)
+    con.execute(
+        f"""
+        CREATE TEMP TABLE {PROBLEMS} AS
+        SELECT p._fid, p.line, p.column_name, p.raw_value, p.reason,
+               CASE WHEN s._line IS NOT NULL THEN {record_json(header)} END AS raw_record, p.unparsed
+        FROM ({" UNION ALL ".join(f"({c})" for c in checks)}) AS p (_fid, line, column_name, raw_value, reason, unparsed)
+        LEFT JOIN {STAGE} s ON s._fid = p._fid AND s._line = p.line
+        """,
+        params,
+    )
 
 
 def _problem_message(con: duckdb.DuckDBPyConnection, df: DropFile, fid: int, kind: FileKind, kmap: KindMapping,
