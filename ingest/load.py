@@ -641,23 +641,26 @@ def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], polic
     except duckdb.Error as exc:
         raise ContractError(f"{dfs[0].label}: the file's lines cannot be counted: {_first_lines(exc)}. Nothing from this "
                             "file was loaded.") from exc
-    # Each line numbered within its file, the files read one after the other (checked in _read_into_stage).
-    numbered = (f"(SELECT l._fid, l._g - g.g0 + 1 AS n, l.blank, l.f, l.commas FROM {LINES} l "
-                f"JOIN (SELECT _fid, min(_g) AS g0 FROM {LINES} GROUP BY 1) g ON g._fid = l._fid)")
+    # Each line numbered within its file, the files read one after the other (checked in
+    # _read_into_stage): its number in the batch less the lines of the files before it.
     # In a file where no line can end inside quotes when it starts outside (no value spans
     # lines: the common case), every line starts and ends outside: the windows of
     # _follow_quote_state would find the same at a high cost (15 s of a 22 s load of 1.8
     # million lines), so only the other files pay them.
+    files = [{"fid": fid, "g0": g0, "plain": plain} for fid, g0, plain in con.execute(
+        f"SELECT _fid, min(_g) - 1, bool_and(f IN (0, 2)) FROM {LINES} GROUP BY 1 ORDER BY 1").fetchall()]
+
+    def numbered(plain: bool) -> str:
+        return (f"(SELECT l._fid, l._g - o.g0 AS n, l.blank, l.f, l.commas FROM {LINES} l "
+                f"JOIN (SELECT unnest($files, recursive := true)) o ON o.fid = l._fid WHERE o.plain = {plain})")
+
+    quoted = "" if all(f["plain"] for f in files) else f"UNION ALL ({_follow_quote_state(numbered(False))})"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {LINES} AS
-        WITH numbered AS MATERIALIZED {numbered},
-        spanning AS (SELECT _fid FROM numbered GROUP BY 1 HAVING NOT bool_and(f IN (0, 2))),
-        plain AS (SELECT _fid, n, blank, false AS starts_quoted, commas, false AS ends_quoted FROM numbered
-                  WHERE _fid NOT IN (SELECT _fid FROM spanning)),
-        quoted AS ({_follow_quote_state("(SELECT * FROM numbered WHERE _fid IN (SELECT _fid FROM spanning))")})
-        SELECT * FROM plain UNION ALL SELECT * FROM quoted
-        """
+        SELECT _fid, n, blank, false AS starts_quoted, commas, false AS ends_quoted FROM {numbered(True)} {quoted}
+        """,
+        {"files": files},
     )
     # A file with no line ending inside quotes has a record per line (none starts inside either).
     con.execute(
@@ -1188,12 +1191,16 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
             LEFT JOIN (SELECT _fid, count(*) AS staged FROM {STAGE} GROUP BY 1) s ON s._fid = f._fid
             LEFT JOIN (SELECT _fid, count(DISTINCT line) AS unreadable FROM {UNSPLIT} GROUP BY 1) u ON u._fid = f._fid
             LEFT JOIN (SELECT _fid, count(DISTINCT line) AS rejected FROM {PROBLEMS} GROUP BY 1) p ON p._fid = f._fid
-            LEFT JOIN (SELECT _fid, count(*) AS derived FROM {MAPPED} m WHERE NOT EXISTS
-                       (SELECT 1 FROM {PROBLEMS} p WHERE p._fid = m._fid AND p.line = m._line) GROUP BY 1) d ON d._fid = f._fid
+            LEFT JOIN (SELECT m._fid, count(*) AS derived FROM {MAPPED} m
+                       ANTI JOIN {PROBLEMS} p ON p._fid = m._fid AND p.line = m._line GROUP BY 1) d ON d._fid = f._fid
             WHERE list_contains($usable, f._fid) ORDER BY 1
             """,
             {"paths": _paths(dfs), "usable": usable},
         ).fetchall()
+        # The rows as read are not needed any more (PROBLEMS holds the records of the bad ones):
+        # freed before the rows are written, the step that needs the most memory.
+        for table in (STAGE, UNSPLIT):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         wrong_parsers = _parsers_that_match_nothing(con, dfs, kind, mapping, specs)
         log = []
         for fid, rows_read, rejected, derived in counts:
@@ -1245,8 +1252,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMappin
         f"""
         INSERT INTO raw.{kind.name} ({', '.join(targets)}, _drop, _file, _line, _loaded_at, _snapshot)
         SELECT {', '.join(values)}, g._log_drop, g._log_file, _line, timezone('UTC', now()), $snapshot
-        FROM {MAPPED} m JOIN {good} g ON g._log_fid = m._fid
-        WHERE NOT EXISTS (SELECT 1 FROM {PROBLEMS} p WHERE p._fid = m._fid AND p.line = m._line)
+        FROM {MAPPED} m JOIN {good} g ON g._log_fid = m._fid ANTI JOIN {PROBLEMS} p ON p._fid = m._fid AND p.line = m._line
         ORDER BY m._fid, m._line, m._entry
         """,
         {**params, "snapshot": kmap.snapshot},
