@@ -6,6 +6,14 @@ checked and cast in SQL, and the typed rows are appended to raw.<kind> together 
 the drop, file and line they came from.  raw.load_log records every file loaded
 (with its sha256), so loading the same drop again adds nothing.
 
+What a load costs follows its rows, not its files: the new files of a kind are loaded in
+batches (consecutive CSV files with one header and compression, up to MAX_BATCH_BYTES of
+input), each batch read by one read_csv and checked by a few queries over all its files,
+and written in one transaction once every file's verdict is known.  Every file keeps its
+own lines, second count, problems, counts and verdict: a file that is unusable loads
+nothing, with its own message, while the others of its batch load.  Parquet files, and
+files a mapping joins lookup files to (from their own drop), are loaded one at a time.
+
 Before a row is used, the file's integrity is checked: a `.csv.gz` is decompressed in
 full by Python's gzip module (its CRC and length checked), a parquet file's footer is
 checked against the rows DuckDB decodes, and a CSV's records are counted a second way,
@@ -46,7 +54,7 @@ from ingest.mapping import ColumnSpec, KindMapping, Mapping, identity_mapping, s
 from ingest.parsers import PARSER_OPTIONS, expectation, rounding_loss, suggestion, typed_expr
 from ingest.sql_text import quote_ident, sql_literal
 
-STAGE = "_funnelcast_stage"  # temp table holding one file's rows as text
+STAGE = "_funnelcast_stage"  # temp table holding a batch's rows as text, by file id (_fid) and line
 STAGE_READ = "_funnelcast_stage_read"  # the rows as DuckDB's CSV reader returned them, before their lines are known
 READER_REJECTS = "_funnelcast_reader_rejects"  # rows DuckDB's CSV reader could not split
 READER_REJECT_SCANS = "_funnelcast_reader_reject_scans"
@@ -678,8 +686,8 @@ def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], polic
     )
 
 
-MAPPED = "_funnelcast_mapped"  # temp table: the file's rows in the contract's columns, still text
-PROBLEMS = "_funnelcast_problems"  # temp table: every bad row of the file being loaded
+MAPPED = "_funnelcast_mapped"  # temp table: the batch's rows in the contract's columns, still text
+PROBLEMS = "_funnelcast_problems"  # temp table: every bad row of the batch being loaded, by file id
 LOOKUP = "_funnelcast_lookup_"
 
 
