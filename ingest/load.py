@@ -6,6 +6,14 @@ checked and cast in SQL, and the typed rows are appended to raw.<kind> together 
 the drop, file and line they came from.  raw.load_log records every file loaded
 (with its sha256), so loading the same drop again adds nothing.
 
+What a load costs follows its rows, not its files: the new files of a kind are loaded in
+batches (consecutive CSV files with one header and compression, up to MAX_BATCH_BYTES of
+input), each batch read by one read_csv and checked by a few queries over all its files,
+and written in one transaction once every file's verdict is known.  Every file keeps its
+own lines, second count, problems, counts and verdict: a file that is unusable loads
+nothing, with its own message, while the others of its batch load.  Parquet files, and
+files a mapping joins lookup files to (from their own drop), are loaded one at a time.
+
 Before a row is used, the file's integrity is checked: a `.csv.gz` is decompressed in
 full by Python's gzip module (its CRC and length checked), a parquet file's footer is
 checked against the rows DuckDB decodes, and a CSV's records are counted a second way,
@@ -46,14 +54,14 @@ from ingest.mapping import ColumnSpec, KindMapping, Mapping, identity_mapping, s
 from ingest.parsers import PARSER_OPTIONS, expectation, rounding_loss, suggestion, typed_expr
 from ingest.sql_text import quote_ident, sql_literal
 
-STAGE = "_funnelcast_stage"  # temp table holding one file's rows as text
+STAGE = "_funnelcast_stage"  # temp table holding a batch's rows as text, by file id (_fid) and line
 STAGE_READ = "_funnelcast_stage_read"  # the rows as DuckDB's CSV reader returned them, before their lines are known
 READER_REJECTS = "_funnelcast_reader_rejects"  # rows DuckDB's CSV reader could not split
 READER_REJECT_SCANS = "_funnelcast_reader_reject_scans"
 UNSPLIT = "_funnelcast_unsplit"  # the reader's rejects, by file line and header column name
 LINES = "_funnelcast_lines"  # the file's physical lines: quote state at their start and end
 RECORDS = "_funnelcast_records"  # where each record starts, numbered as DuckDB's reader numbers them
-DATA_LINES = "_funnelcast_data_lines"
+REJECTED_RECORDS = "_funnelcast_rejected_records"  # the reader's rejects by file id and record number
 # The second count reads lines it does not keep: far longer ones than the parser's limit,
 # so that a record over csv_max_record_bytes is quarantined by the parser, not lost here.
 # Its buffer is that size too: DuckDB's default (16 lines) reserves 16 GiB, past any memory_limit that fits a laptop.
@@ -339,19 +347,42 @@ def _csv_options(df: DropFile, policy: RejectPolicy) -> str:
     return f"compression = {compression}, max_line_size = {int(policy.csv_max_record_bytes)}"
 
 
-def _read_into_stage(con: duckdb.DuckDBPyConnection, df: DropFile, header: list[str] | None,
-                     policy: RejectPolicy) -> list[str]:
-    """Materialise one file as text columns (c0, c1, ... in the header's order), numbered by
-    the line where each record starts, and its unreadable rows (UNSPLIT).  Returns the header.
+def _paths(dfs: list[DropFile]) -> list[str]:
+    """The files' paths, bound as the parameter $paths: a file's id in a batch is its position (from 0)."""
+    return [str(df.path) for df in dfs]
+
+
+# SQL: the batch's files by id (DuckDB's file_index), with their paths (how the reader's rejects name them).
+_FILE_IDS = "(SELECT i AS _fid, $paths[i + 1] AS path FROM range(len($paths)) t(i))"
+
+
+@dataclass
+class _ReadVerdicts:
+    """What reading a batch found: the files unusable as a whole (file id -> message)."""
+
+    header: list[str]
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header: list[str] | None,
+                     policy: RejectPolicy) -> _ReadVerdicts:
+    """Materialise a batch of files (CSV files sharing one header and compression, or one
+    parquet file) as text columns (c0, c1, ... in the header's order) with the file's id
+    (_fid, its position in dfs) and the line where each record starts (_line), and their
+    unreadable rows (UNSPLIT).  A file that is unusable as a whole is named in the verdicts'
+    `failed` and left out of STAGE; the others are staged.
 
     The rows go into a real temporary table before any cast: DuckDB pushes casts in a
     query down into the CSV reader, which would turn TRY_CAST into a hard failure.
+    Raises ContractError for the batch as a whole (DuckDB cannot read one of its files).
     """
-    # The path comes from the landing folder: bound as a parameter, never spliced into SQL.
-    params: dict[str, object] = {"path": str(df.path)}
-    for table in (STAGE, STAGE_READ, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, DATA_LINES):
+    # The paths come from the landing folder: bound as a parameter, never spliced into SQL.
+    params: dict[str, object] = {"paths": _paths(dfs)}
+    for table in (STAGE, STAGE_READ, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, REJECTED_RECORDS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    if header is None:  # parquet: typed by its writer, every row readable
+    if header is None:  # parquet, one file at a time: typed by its writer, every row readable
+        (df,) = dfs
+        params = {"path": str(df.path)}
         rel = con.execute("SELECT * FROM read_parquet($path) LIMIT 0", params)
         names = [d[0] for d in rel.description]
         as_text = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {stage_column(i)}" for i, c in enumerate(names))
@@ -359,7 +390,7 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, df: DropFile, header: list[
         numbered = "file_row_number" not in {n.lower() for n in names}
         line = "file_row_number + 1" if numbered else "row_number() OVER ()"
         con.execute(
-            f"CREATE TEMP TABLE {STAGE} AS SELECT {as_text}, {line} AS _line "
+            f"CREATE TEMP TABLE {STAGE} AS SELECT {as_text}, 0 AS _fid, {line} AS _line "
             f"FROM read_parquet($path{', file_row_number = true' if numbered else ''})",
             params,
         )
@@ -369,82 +400,96 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, df: DropFile, header: list[
         if footer != decoded:
             raise ContractError(f"{df.label}: the parquet footer says {footer} rows, but {decoded} could be decoded: the "
                                 "file is corrupt. Re-export it. Nothing from this file was loaded.")
-        con.execute(f"CREATE TEMP TABLE {UNSPLIT} (line BIGINT, column_name VARCHAR, error_type VARCHAR, "
+        con.execute(f"CREATE TEMP TABLE {UNSPLIT} (_fid INTEGER, line BIGINT, column_name VARCHAR, error_type VARCHAR, "
                     "csv_line VARCHAR, error_message VARCHAR)")
-        return names
+        return _ReadVerdicts(names)
     # The contract's dialect, stated rather than sniffed: a file in another dialect
-    # fails on its header instead of being read as something else.
+    # fails on its header instead of being read as something else.  _g numbers the rows
+    # in the order read, files one after the other (checked below).
     params["columns"] = {stage_column(i): "VARCHAR" for i in range(len(header))}
+    try:
+        con.execute(
+            f"""
+            CREATE TEMP TABLE {STAGE_READ} AS
+            SELECT *, CAST(file_index AS INTEGER) AS _fid, row_number() OVER () AS _g
+            FROM read_csv($paths, auto_detect = false, header = true, columns = $columns,
+                          delim = ',', quote = '"', escape = '"', {_csv_options(dfs[0], policy)},
+                          store_rejects = true, rejects_table = '{READER_REJECTS}', rejects_scan = '{READER_REJECT_SCANS}')
+            """,
+            params,
+        )
+    except duckdb.Error as exc:
+        raise ContractError(f"{dfs[0].label}: DuckDB could not read the file: {_first_lines(exc)}. Nothing from this file "
+                            "was loaded.") from exc
+    _physical_records(con, dfs, policy)
+    # The reader's rejects by file id and record number (as the reader numbers records: header = 1).
     con.execute(
         f"""
-        CREATE TEMP TABLE {STAGE_READ} AS
-        SELECT *, row_number() OVER () AS _row
-        FROM read_csv($path, auto_detect = false, header = true, columns = $columns,
-                      delim = ',', quote = '"', escape = '"', {_csv_options(df, policy)},
-                      store_rejects = true, rejects_table = '{READER_REJECTS}', rejects_scan = '{READER_REJECT_SCANS}')
+        CREATE TEMP TABLE {REJECTED_RECORDS} AS
+        SELECT f._fid, CAST(j.line AS BIGINT) AS line, j.column_name, j.error_type, j.csv_line, j.error_message
+        FROM {READER_REJECTS} j JOIN {READER_REJECT_SCANS} s ON s.scan_id = j.scan_id AND s.file_id = j.file_id
+        JOIN {_FILE_IDS} f ON f.path = s.file_path
         """,
-        params,
+        {"paths": params["paths"]},
     )
-    physical = _physical_records(con, df, policy)
-    rejected_records = [n for (n,) in con.execute(f"SELECT DISTINCT line FROM {READER_REJECTS} ORDER BY 1").fetchall()]
-    staged = con.execute(f"SELECT count(*) FROM {STAGE_READ}").fetchone()[0]
-    bad_refs = con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT line FROM {READER_REJECTS}) j LEFT JOIN {RECORDS} r ON r.rec_no = j.line "
-        "WHERE r.rec_no IS NULL OR r.blank OR r.rec_no < 2"
-    ).fetchone()[0]
-    if staged + len(rejected_records) != physical.records or bad_refs:
-        raise ContractError(
-            f"{df.label}: DuckDB's CSV reader read {staged + len(rejected_records)} records, but the file's lines hold "
-            f"{physical.records} (counted a second way, by following the quotes from line to line)"
-            + (f"; the first value that spans lines starts on line {physical.first_multiline}" if physical.first_multiline else "")
-            + ". A quote or a line end is malformed, so rows could be lost or merged. Fix the export. "
-            "Nothing from this file was loaded."
-        )
-    # A record the reader could not split that spans lines: its quotes are unbalanced, and
-    # the records between its lines cannot be told apart (a stray quote closed by another).
-    merged = con.execute(
-        f"SELECT r.start_line, r.end_line, j.error_type FROM {READER_REJECTS} j JOIN {RECORDS} r ON r.rec_no = j.line "
-        "WHERE r.end_line > r.start_line AND j.error_type IN ('UNQUOTED VALUE', 'TOO MANY COLUMNS', 'MISSING COLUMNS') "
-        "ORDER BY 1 LIMIT 1"
-    ).fetchone()
-    if merged:
-        start, end, error = merged
-        opened = con.execute(f"SELECT min(n) FROM {LINES} WHERE n BETWEEN $a AND $b AND ends_quoted",
-                             {"a": start, "b": end}).fetchone()[0] or start
-        raise ContractError(
-            f"{df.label}: line {opened}: the CSV reader could not split the record that starts on line {start} and spans "
-            f"lines {start}-{end} ({error}): a quote opened on line {opened} is closed only on line {end}, so the records in "
-            "between cannot be told apart. Close the quote on its own line (a quote inside a value is written twice, "
-            "\"\"). Nothing from this file was loaded."
-        )
-    # A quoted value may span lines (a note), but not over lines that are records of their
-    # own: a stray quote closed by another, rows later, would merge the rows in between into
-    # one value that parses (the fields after the closing quote fill the record).
-    swallowed = con.execute(
-        f"SELECT min(n) FROM {LINES} WHERE starts_quoted AND ends_quoted AND commas = $k", {"k": len(header) - 1}
-    ).fetchone()[0]
-    if swallowed:
-        start = con.execute(f"SELECT max(start_line) FROM {RECORDS} WHERE start_line < $n", {"n": swallowed}).fetchone()[0]
-        opened = con.execute(f"SELECT min(n) FROM {LINES} WHERE n >= $a AND ends_quoted", {"a": start}).fetchone()[0]
-        end = con.execute(f"SELECT end_line FROM {RECORDS} WHERE start_line = $a", {"a": start}).fetchone()[0]
-        raise ContractError(
-            f"{df.label}: line {opened}: a quote opened here is closed only on line {end}, and line {swallowed} in between "
-            f"looks like a record of its own ({len(header)} fields, as the header): the rows in between would be read as "
-            "one value and lost. Fix the stray quote (a quote inside a value is written twice, \"\"). "
-            "Nothing from this file was loaded."
-        )
+    verdicts = _ReadVerdicts(header)
+    # Every check of every file in one query; the messages are worked out only for the files that fail one.
+    checks = con.execute(
+        f"""
+        SELECT f._fid, l.header_open, l.last_open, l.opened, l.last_line, l.swallowed,
+               coalesce(r.records, 0), coalesce(s.staged, 0), coalesce(s.in_order AND l.in_order, true), coalesce(j.rejected, 0),
+               coalesce(j.bad_refs, 0), m.merged_start
+        FROM {_FILE_IDS} f
+        LEFT JOIN (SELECT _fid, bool_or(ends_quoted) FILTER (WHERE n = 1) AS header_open, arg_max(ends_quoted, n) AS last_open,
+                          1 + coalesce(max(n) FILTER (WHERE NOT ends_quoted), 0) AS opened, max(n) AS last_line,
+                          min(n) FILTER (WHERE starts_quoted AND ends_quoted AND commas = $k) AS swallowed,
+                          max(n) = count(*) AS in_order
+                   FROM {LINES} GROUP BY 1) l ON l._fid = f._fid
+        LEFT JOIN (SELECT _fid, count(*) FILTER (WHERE rec_no >= 2 AND NOT blank) AS records FROM {RECORDS} GROUP BY 1) r
+               ON r._fid = f._fid
+        LEFT JOIN (SELECT _fid, count(*) AS staged, max(_g) - min(_g) + 1 = count(*) AS in_order
+                   FROM {STAGE_READ} GROUP BY 1) s ON s._fid = f._fid
+        LEFT JOIN (SELECT j._fid, count(*) AS rejected,
+                          count(*) FILTER (WHERE r.rec_no IS NULL OR r.blank OR r.rec_no < 2) AS bad_refs
+                   FROM (SELECT DISTINCT _fid, line FROM {REJECTED_RECORDS}) j
+                   LEFT JOIN {RECORDS} r ON r._fid = j._fid AND r.rec_no = j.line GROUP BY 1) j ON j._fid = f._fid
+        LEFT JOIN (SELECT j._fid, min(r.start_line) AS merged_start FROM {REJECTED_RECORDS} j
+                   JOIN {RECORDS} r ON r._fid = j._fid AND r.rec_no = j.line
+                   WHERE r.end_line > r.start_line AND j.error_type IN ('UNQUOTED VALUE', 'TOO MANY COLUMNS', 'MISSING COLUMNS')
+                   GROUP BY 1) m ON m._fid = f._fid
+        ORDER BY 1
+        """,
+        {"paths": params["paths"], "k": len(header) - 1},
+    ).fetchall()
+    for fid, header_open, last_open, opened, last_line, swallowed, records, staged, in_order, rejected, bad_refs, merged in checks:
+        if not in_order:
+            # Rows are numbered in the order read, each file's after the previous one's; a batch
+            # whose files came back interleaved is loaded again one file at a time.
+            raise ContractError(f"{dfs[fid].label}: the rows of the files read together came back interleaved. "
+                                "Nothing from this file was loaded.")
+        message = _file_unusable(con, dfs[fid], fid, len(header), header_open, last_open, opened, last_line,
+                                 swallowed, records, staged + rejected, bad_refs, merged)
+        if message:
+            verdicts.failed[fid] = message
     # The reader skips blank lines and the records it rejects, and numbers records, not
     # lines: a row's line is the start of the n-th record that is neither.
+    usable = [fid for fid in range(len(dfs)) if fid not in verdicts.failed]
     con.execute(
         f"""
-        CREATE TEMP TABLE {DATA_LINES} AS
-        SELECT row_number() OVER (ORDER BY rec_no) AS k, start_line FROM {RECORDS}
-        WHERE rec_no >= 2 AND NOT blank AND rec_no NOT IN (SELECT line FROM {READER_REJECTS})
-        """
-    )
-    con.execute(
-        f"CREATE TEMP TABLE {STAGE} AS SELECT s.* EXCLUDE (_row), d.start_line AS _line "
-        f"FROM {STAGE_READ} s JOIN {DATA_LINES} d ON d.k = s._row"
+        CREATE TEMP TABLE {STAGE} AS
+        WITH first_row AS (SELECT _fid, min(_g) AS g0 FROM {STAGE_READ} GROUP BY 1),
+        usable AS (SELECT CAST(unnest($usable) AS INTEGER) AS _fid),
+        data_lines AS (
+            SELECT r._fid, row_number() OVER (PARTITION BY r._fid ORDER BY r.rec_no) AS k, r.start_line
+            FROM {RECORDS} r SEMI JOIN usable u ON u._fid = r._fid
+            ANTI JOIN {REJECTED_RECORDS} j ON j._fid = r._fid AND j.line = r.rec_no
+            WHERE r.rec_no >= 2 AND NOT r.blank
+        ),
+        read_rows AS (SELECT s.*, s._g - g.g0 + 1 AS k FROM {STAGE_READ} s JOIN first_row g ON g._fid = s._fid)
+        SELECT s.* EXCLUDE (_g, k), d.start_line AS _line
+        FROM read_rows s JOIN data_lines d ON d._fid = s._fid AND d.k = s.k
+        """,
+        {"usable": usable},
     )
     reason = (
         "CASE j.error_type "
@@ -458,16 +503,81 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, df: DropFile, header: list[
     con.execute(
         f"""
         CREATE TEMP TABLE {UNSPLIT} AS
-        SELECT r.start_line AS line,
+        SELECT j._fid, r.start_line AS line,
                CASE WHEN regexp_full_match(j.column_name, 'c[0-9]+') THEN $headers[CAST(substr(j.column_name, 2) AS INTEGER) + 1] END AS column_name,
                j.error_type, j.csv_line, {reason} AS error_message
-        FROM {READER_REJECTS} j JOIN {RECORDS} r ON r.rec_no = j.line
+        FROM {REJECTED_RECORDS} j JOIN {RECORDS} r ON r._fid = j._fid AND r.rec_no = j.line
+        WHERE list_contains($usable, j._fid)
         """,
-        {"headers": header},
+        {"headers": header, "usable": usable},
     )
-    for table in (STAGE_READ, DATA_LINES):
+    # Only STAGE and UNSPLIT are read from here on: the rest is freed before the rows are mapped.
+    for table in (STAGE_READ, REJECTED_RECORDS, LINES, RECORDS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    return header
+    return verdicts
+
+
+def _file_unusable(con: duckdb.DuckDBPyConnection, df: DropFile, fid: int, fields: int, header_open: bool | None,
+                   last_open: bool | None, opened: int, last_line: int, swallowed: int | None, records: int,
+                   parsed: int, bad_refs: int, merged: int | None) -> str | None:
+    """Why the CSV file `fid` of the batch is unusable as a whole (the first check it fails, in
+    this order), or None.  `parsed` is the records DuckDB's reader read (rows + rejects)."""
+    params = {"fid": fid}
+    if header_open:
+        return (f"{df.label}: line 1 (header): a quote opens a column name that the line does not close. "
+                "Nothing from this file was loaded.")
+    if last_open:
+        start = con.execute(f"SELECT max(start_line) FROM {RECORDS} WHERE _fid = $fid AND start_line <= $n",
+                            {**params, "n": opened}).fetchone()[0]
+        return (
+            f"{df.label}: line {opened}: a quote opens a value that is never closed, so the rest of the file (lines "
+            f"{opened}-{last_line}) would be read as one value" + (f" of the record starting on line {start}" if start != opened else "")
+            + ". Close or remove the quote (a quote inside a value is written twice, \"\"). Nothing from this file was loaded."
+        )
+    if parsed != records or bad_refs:
+        first_multiline = con.execute(
+            f"SELECT max(r.start_line) FROM {RECORDS} r WHERE r._fid = $fid AND r.start_line < "
+            f"(SELECT min(n) FROM {LINES} WHERE _fid = $fid AND starts_quoted)", params).fetchone()[0]
+        return (
+            f"{df.label}: DuckDB's CSV reader read {parsed} records, but the file's lines hold "
+            f"{records} (counted a second way, by following the quotes from line to line)"
+            + (f"; the first value that spans lines starts on line {first_multiline}" if first_multiline else "")
+            + ". A quote or a line end is malformed, so rows could be lost or merged. Fix the export. "
+            "Nothing from this file was loaded."
+        )
+    # A record the reader could not split that spans lines: its quotes are unbalanced, and
+    # the records between its lines cannot be told apart (a stray quote closed by another).
+    if merged is not None:
+        start, end, error = con.execute(
+            f"SELECT r.start_line, r.end_line, j.error_type FROM {REJECTED_RECORDS} j JOIN {RECORDS} r "
+            "ON r._fid = j._fid AND r.rec_no = j.line WHERE j._fid = $fid AND r.end_line > r.start_line "
+            "AND j.error_type IN ('UNQUOTED VALUE', 'TOO MANY COLUMNS', 'MISSING COLUMNS') ORDER BY 1 LIMIT 1", params
+        ).fetchone()
+        opened = con.execute(f"SELECT min(n) FROM {LINES} WHERE _fid = $fid AND n BETWEEN $a AND $b AND ends_quoted",
+                             {**params, "a": start, "b": end}).fetchone()[0] or start
+        return (
+            f"{df.label}: line {opened}: the CSV reader could not split the record that starts on line {start} and spans "
+            f"lines {start}-{end} ({error}): a quote opened on line {opened} is closed only on line {end}, so the records in "
+            "between cannot be told apart. Close the quote on its own line (a quote inside a value is written twice, "
+            "\"\"). Nothing from this file was loaded."
+        )
+    # A quoted value may span lines (a note), but not over lines that are records of their
+    # own: a stray quote closed by another, rows later, would merge the rows in between into
+    # one value that parses (the fields after the closing quote fill the record).
+    if swallowed:
+        start = con.execute(f"SELECT max(start_line) FROM {RECORDS} WHERE _fid = $fid AND start_line < $n",
+                            {**params, "n": swallowed}).fetchone()[0]
+        opened = con.execute(f"SELECT min(n) FROM {LINES} WHERE _fid = $fid AND n >= $a AND ends_quoted",
+                             {**params, "a": start}).fetchone()[0]
+        end = con.execute(f"SELECT end_line FROM {RECORDS} WHERE _fid = $fid AND start_line = $a",
+                          {**params, "a": start}).fetchone()[0]
+        return (
+            f"{df.label}: line {opened}: a quote opened here is closed only on line {end}, and line {swallowed} in between "
+            f"looks like a record of its own ({fields} fields, as the header): the rows in between would be read as "
+            "one value and lost. Fix the stray quote (a quote inside a value is written twice, \"\"). "
+            "Nothing from this file was loaded."
+        )
+    return None
 
 
 # The CSV dialect, as regular expressions over one physical line (RE2): a field is quoted
@@ -481,43 +591,36 @@ _ENDS_OPEN = r'(?:' + _FIELD + r',)* *"' + _IN_QUOTES  # from a field's start, t
 _STAYS_OPEN = _IN_QUOTES + _CLOSE + "," + _ENDS_OPEN  # from inside quotes: closes, and a later field opens
 
 
-@dataclass(frozen=True)
-class _Physical:
-    records: int  # data records (not the header, not blank lines)
-    first_multiline: int | None  # the line where the first value spanning lines starts
-
-
-def _follow_quote_state(con: duckdb.DuckDBPyConnection) -> None:
-    """LINES with each line's quote state at its start and end (see _physical_records)."""
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {LINES} AS
+def _follow_quote_state(source: str) -> str:
+    """SQL: the lines of `source` (_fid, n, blank, f, commas) with each line's quote state at its
+    start and end (see _physical_records), file by file."""
+    return f"""
         WITH counted AS (
-            SELECT n, blank, f, commas, coalesce(sum(CASE WHEN f = 1 THEN 1 ELSE 0 END) OVER w, 0) AS flips_before
-            FROM {LINES} WINDOW w AS (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+            SELECT _fid, n, blank, f, commas, coalesce(sum(CASE WHEN f = 1 THEN 1 ELSE 0 END) OVER w, 0) AS flips_before
+            FROM {source} WINDOW w AS (PARTITION BY _fid ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         ), last_set AS (
             SELECT *,
                    last_value(CASE WHEN f IN (0, 3) THEN f = 3 END IGNORE NULLS) OVER w AS set_to,
                    last_value(CASE WHEN f IN (0, 3) THEN flips_before END IGNORE NULLS) OVER w AS flips_at_set
-            FROM counted WINDOW w AS (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+            FROM counted WINDOW w AS (PARTITION BY _fid ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         ), started AS (
-            SELECT n, blank, f, commas,
+            SELECT _fid, n, blank, f, commas,
                    CASE WHEN set_to IS NULL THEN flips_before % 2 = 1
                         ELSE set_to <> ((flips_before - flips_at_set) % 2 = 1) END AS starts_quoted
             FROM last_set
         )
-        SELECT n, blank, starts_quoted, commas,
+        SELECT _fid, n, blank, starts_quoted, commas,
                CASE f WHEN 2 THEN starts_quoted WHEN 1 THEN NOT starts_quoted WHEN 0 THEN false ELSE true END AS ends_quoted
         FROM started
         """
-    )
 
 
-def _physical_records(con: duckdb.DuckDBPyConnection, df: DropFile, policy: RejectPolicy) -> _Physical:
-    """Count the file's records a second way, independently of DuckDB's CSV parser: DuckDB
-    reads the file as raw lines (Latin-1, so that no byte can fail; no quote, no delimiter),
-    and SQL follows the quote state from line to line.  Fills RECORDS (rec_no as the
-    parser numbers records: header = 1, blank lines included; start_line; blank).
+def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], policy: RejectPolicy) -> None:
+    """Count the files' records a second way, independently of DuckDB's CSV parser: DuckDB
+    reads each file as raw lines (Latin-1, so that no byte can fail; no quote, no delimiter),
+    and SQL follows the quote state from line to line.  Fills LINES (_fid, n: the line in its
+    file, blank, starts_quoted, commas, ends_quoted) and RECORDS (_fid; rec_no as the parser
+    numbers records: header = 1, blank lines included; start_line; end_line; blank).
 
     Each line is a function of the state at its start (inside quotes or not): a line with
     no quote keeps it, most others flip it or set it.  The state at a line's start is the
@@ -528,62 +631,63 @@ def _physical_records(con: duckdb.DuckDBPyConnection, df: DropFile, policy: Reje
             f"OR regexp_full_match(line, {sql_literal(_STAYS_OPEN)}) THEN 2 ELSE 0 END)")
     # f: bit 1 = the line ends inside quotes when it starts outside, bit 2 = ... when it starts inside.
     # 2 keeps the state, 1 flips it, 0 and 3 set it.
+    params = {"paths": _paths(dfs)}
     try:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {LINES} AS
-            SELECT row_number() OVER () AS n, line IS NULL AS blank,
+            SELECT CAST(file_index AS INTEGER) AS _fid, row_number() OVER () AS _g, line IS NULL AS blank,
                    CASE WHEN line IS NULL OR position('"' IN line) = 0 THEN 2 ELSE {bits} END AS f,
                    CASE WHEN position('"' IN coalesce(line, '')) = 0 THEN length(coalesce(line, '')) - length(replace(coalesce(line, ''), ',', '')) END AS commas
-            FROM read_csv($path, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
+            FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
                           delim = '\u2603', quote = '', escape = '', encoding = 'latin-1', new_line = '\\r\\n',
-                          strict_mode = false, compression = {"'gzip'" if _is_gzip(df) else "'none'"},
+                          strict_mode = false, compression = {"'gzip'" if _is_gzip(dfs[0]) else "'none'"},
                           max_line_size = {RAW_LINE_LIMIT}, buffer_size = {RAW_LINE_LIMIT})
             """,
-            {"path": str(df.path)},
+            params,
         )
     except duckdb.Error as exc:
-        raise ContractError(f"{df.label}: the file's lines cannot be counted: {_first_lines(exc)}. Nothing from this file "
-                            "was loaded.") from exc
-    if con.execute(f"SELECT bool_and(f IN (0, 2)) FROM {LINES}").fetchone()[0] is not False:
-        # No line can end inside quotes when it starts outside (no value spans lines: the
-        # common case), so from line 1 on every line starts and ends outside: the windows
-        # of _follow_quote_state would find the same at a high cost (15 s of a 22 s load
-        # of 1.8 million lines).
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {LINES} AS SELECT n, blank, false AS starts_quoted, commas, "
-                    f"false AS ends_quoted FROM {LINES}")
-    else:
-        _follow_quote_state(con)
+        raise ContractError(f"{dfs[0].label}: the file's lines cannot be counted: {_first_lines(exc)}. Nothing from this "
+                            "file was loaded.") from exc
+    # Each line numbered within its file, the files read one after the other (checked in
+    # _read_into_stage): its number in the batch less the lines of the files before it.
+    # In a file where no line can end inside quotes when it starts outside (no value spans
+    # lines: the common case), every line starts and ends outside: the windows of
+    # _follow_quote_state would find the same at a high cost (15 s of a 22 s load of 1.8
+    # million lines), so only the other files pay them.
+    files = [{"fid": fid, "g0": g0, "plain": plain} for fid, g0, plain in con.execute(
+        f"SELECT _fid, min(_g) - 1, bool_and(f IN (0, 2)) FROM {LINES} GROUP BY 1 ORDER BY 1").fetchall()]
+
+    def numbered(plain: bool) -> str:
+        return (f"(SELECT l._fid, l._g - o.g0 AS n, l.blank, l.f, l.commas FROM {LINES} l "
+                f"JOIN (SELECT unnest($files, recursive := true)) o ON o.fid = l._fid WHERE o.plain = {plain})")
+
+    quoted = "" if all(f["plain"] for f in files) else f"UNION ALL ({_follow_quote_state(numbered(False))})"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {RECORDS} AS SELECT row_number() OVER (ORDER BY n) AS rec_no, n AS start_line, "
-        f"coalesce(lead(n) OVER (ORDER BY n) - 1, (SELECT max(n) FROM {LINES})) AS end_line, blank "
-        f"FROM {LINES} WHERE NOT starts_quoted"
+        f"""
+        CREATE OR REPLACE TEMP TABLE {LINES} AS
+        SELECT _fid, n, blank, false AS starts_quoted, commas, false AS ends_quoted FROM {numbered(True)} {quoted}
+        """,
+        {"files": files},
     )
-    header_open, last_open, opened = con.execute(
-        f"SELECT bool_or(ends_quoted) FILTER (WHERE n = 1), arg_max(ends_quoted, n), "
-        f"1 + coalesce(max(n) FILTER (WHERE NOT ends_quoted), 0) FROM {LINES}"
-    ).fetchone()
-    if header_open:
-        raise ContractError(f"{df.label}: line 1 (header): a quote opens a column name that the line does not close. "
-                            "Nothing from this file was loaded.")
-    if last_open:
-        start = con.execute(f"SELECT max(start_line) FROM {RECORDS} WHERE start_line <= $n", {"n": opened}).fetchone()[0]
-        last = con.execute(f"SELECT max(n) FROM {LINES}").fetchone()[0]
-        raise ContractError(
-            f"{df.label}: line {opened}: a quote opens a value that is never closed, so the rest of the file (lines "
-            f"{opened}-{last}) would be read as one value" + (f" of the record starting on line {start}" if start != opened else "")
-            + ". Close or remove the quote (a quote inside a value is written twice, \"\"). Nothing from this file was loaded."
-        )
-    records, first_multiline = con.execute(
-        f"SELECT count(*) FILTER (WHERE rec_no >= 2 AND NOT blank), "
-        f"(SELECT max(r.start_line) FROM {RECORDS} r WHERE r.start_line < (SELECT min(n) FROM {LINES} WHERE starts_quoted)) "
-        f"FROM {RECORDS}"
-    ).fetchone()
-    return _Physical(records, first_multiline)
+    # A file with no line ending inside quotes has a record per line (none starts inside either).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {RECORDS} AS
+        WITH spanning AS (SELECT _fid, max(n) AS last_line FROM {LINES} GROUP BY 1 HAVING bool_or(ends_quoted))
+        SELECT _fid, n AS rec_no, n AS start_line, n AS end_line, blank FROM {LINES}
+        WHERE _fid NOT IN (SELECT _fid FROM spanning)
+        UNION ALL
+        SELECT l._fid, row_number() OVER w AS rec_no, l.n AS start_line,
+               coalesce(lead(l.n) OVER w - 1, e.last_line) AS end_line, l.blank
+        FROM {LINES} l JOIN spanning e ON e._fid = l._fid
+        WHERE NOT l.starts_quoted WINDOW w AS (PARTITION BY l._fid ORDER BY l.n)
+        """
+    )
 
 
-MAPPED = "_funnelcast_mapped"  # temp table: the file's rows in the contract's columns, still text
-PROBLEMS = "_funnelcast_problems"  # temp table: every bad row of the file being loaded
+MAPPED = "_funnelcast_mapped"  # temp table: the batch's rows in the contract's columns, still text
+PROBLEMS = "_funnelcast_problems"  # temp table: every bad row of the batch being loaded, by file id
 LOOKUP = "_funnelcast_lookup_"
 
 
@@ -727,7 +831,7 @@ def _stage_lookups(con: duckdb.DuckDBPyConnection, df: DropFile, kmap: KindMappi
                     f"columns = $columns, delim = ',', quote = '\"', escape = '\"', {_csv_options(ldf, policy)})",
                     {"path": str(ldf.path), "columns": {stage_column(i): "VARCHAR" for i in range(len(header))}},
                 )
-                counted = _physical_records(con, ldf, policy).records
+                counted = _lookup_records(con, ldf, policy, len(header))
                 for table in (LINES, RECORDS):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
         except duckdb.Error as exc:
@@ -751,6 +855,20 @@ def _stage_lookups(con: duckdb.DuckDBPyConnection, df: DropFile, kmap: KindMappi
                                 "multiply rows. Nothing from this file was loaded.")
         out[lookup.name] = _Source(alias, label, columns, shown)
     return out
+
+
+def _lookup_records(con: duckdb.DuckDBPyConnection, ldf: DropFile, policy: RejectPolicy, fields: int) -> int:
+    """A lookup file's records, counted the second way; raises ContractError when its quotes make it unusable."""
+    _physical_records(con, [ldf], policy)
+    header_open, last_open, opened, last_line, records = con.execute(
+        f"SELECT bool_or(ends_quoted) FILTER (WHERE n = 1), arg_max(ends_quoted, n), "
+        f"1 + coalesce(max(n) FILTER (WHERE NOT ends_quoted), 0), max(n), "
+        f"(SELECT count(*) FILTER (WHERE rec_no >= 2 AND NOT blank) FROM {RECORDS}) FROM {LINES}"
+    ).fetchone()
+    message = _file_unusable(con, ldf, 0, fields, header_open, last_open, opened, last_line, None, records, records, 0, None)
+    if message:
+        raise ContractError(message)
+    return records
 
 
 class _LookupColumns(dict):
@@ -819,6 +937,7 @@ def _build_mapped(
             expr = _text_expr(specs[col.name], resolve) if col.name in specs else "NULL"
             cols.append(f"CAST({expr} AS VARCHAR) AS {quote_ident(col.name)}")
         cols += [f"s.{by_lower[e]} AS _x{j}" for j, e in enumerate(extras)]
+        cols.append("s._fid")
         cols.append("s._line")
         cols.append(f"{i} AS _entry")
         if not kmap.identity:
@@ -864,34 +983,29 @@ def _typed(col: Column, kmap: KindMapping, spec: ColumnSpec | None,
 def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMapping, specs: dict[str, ColumnSpec],
                       entry_specs: list[dict[str, ColumnSpec]] | None, header: list[str], policy: RejectPolicy) -> None:
     """Every row the reader could not split, and every value that breaks its column's type or
-    is implausible (a timestamp outside the window, a decimal the warehouse would round)."""
-    con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
-    con.execute(
-        f"""
-        CREATE TEMP TABLE {PROBLEMS} AS
-        SELECT line, column_name, csv_line AS raw_value,
-               error_type || ': ' || error_message AS reason, CAST(NULL AS JSON) AS raw_record, false AS unparsed
-        FROM {UNSPLIT}
-        """
-    )
-    record = f"(SELECT {record_json(header)} FROM {STAGE} s WHERE s._line = m._line)"
+    is implausible (a timestamp outside the window, a decimal the warehouse would round), of
+    every file staged: one query for all columns."""
     earliest, latest = policy.timestamp_earliest, policy.timestamp_latest()
-    for col in kind.columns:
+    params: dict[str, object] = {}  # DuckDB refuses parameters a query does not use: each is set where it is
+    checks = [
+        "SELECT _fid, line, column_name, csv_line AS raw_value, error_type || ': ' || error_message AS reason, "
+        f"false AS unparsed FROM {UNSPLIT}"
+    ]
+    for i, col in enumerate(kind.columns):
         if col.name not in specs:
             continue
         src = quote_ident(col.name)
         if col.name in kind.key and col.required:
-            reason = f"empty, but {col.name} is part of the record key ({', '.join(kind.key)}) and must be set"
-            con.execute(
-                f"INSERT INTO {PROBLEMS} SELECT DISTINCT _line, $col, NULL, $reason, {record}, false FROM {MAPPED} m WHERE {src} IS NULL",
-                {"col": col.name, "reason": reason},
-            )
+            params[f"col{i}"] = col.name
+            params[f"empty{i}"] = f"empty, but {col.name} is part of the record key ({', '.join(kind.key)}) and must be set"
+            checks.append(f"SELECT DISTINCT _fid, _line, $col{i}, NULL, $empty{i}, false FROM {MAPPED} m WHERE {src} IS NULL")
         if col.type == "text":
             continue
         opts = kmap.parser_options(specs[col.name], col.type)
         typed = _typed(col, kmap, specs[col.name], entry_specs)
         implausible = "NULL"
         if col.type == "timestamp":
+            params.update(earliest=datetime.combine(earliest, datetime.min.time()), latest=latest)
             # `infinity` parses, and `epoch` is 1970: a version that wins for ever.
             implausible = (
                 "CASE WHEN NOT isfinite(t) THEN 'not a finite timestamp (contract type timestamp)' "
@@ -906,30 +1020,42 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
             loss = _per_entry(col, kmap, specs[col.name], entry_specs, rounding_loss)
             implausible = (f"CASE WHEN {loss} THEN 'a decimal the warehouse would round: it keeps 12 decimal places, "
                            "which would store ' || CAST(t AS VARCHAR) END")
-        # One pass per column: the value is parsed once, then judged.
-        con.execute(
+        params[f"col{i}"] = col.name
+        params[f"bad{i}"] = f"not {expectation(col.type, opts)} (contract type {col.type})"
+        # The value is parsed once, then judged.
+        checks.append(
             f"""
-            INSERT INTO {PROBLEMS}
-            SELECT _line, $col, v, reason, {record.replace("m._line", "p._line")}, unparsed FROM (
-                SELECT _line, v, t IS NULL AS unparsed,
-                       CASE WHEN t IS NULL THEN $reason ELSE {implausible} END AS reason
-                FROM (SELECT _line, _entry, {src}, {src} AS v, {typed} AS t FROM {MAPPED} WHERE {src} IS NOT NULL)
+            SELECT _fid, _line, $col{i}, v, reason, unparsed FROM (
+                SELECT _fid, _line, v, t IS NULL AS unparsed,
+                       CASE WHEN t IS NULL THEN $bad{i} ELSE {implausible} END AS reason
+                FROM (SELECT _fid, _line, _entry, {src}, {src} AS v, {typed} AS t FROM {MAPPED} WHERE {src} IS NOT NULL)
             ) AS p WHERE reason IS NOT NULL
-            """,
-            {"col": col.name, "reason": f"not {expectation(col.type, opts)} (contract type {col.type})",
-             **({"earliest": datetime.combine(earliest, datetime.min.time()), "latest": latest}
-                if col.type == "timestamp" else {})},
+            """
         )
+    # Each bad row of a record the reader split carries the record as the export has it: one
+    # join for all problems (a row the reader could not split is not in STAGE).
+    con.execute(f"DROP TABLE IF EXISTS {PROBLEMS}")
+    con.execute(
+        f"""
+        CREATE TEMP TABLE {PROBLEMS} AS
+        SELECT p._fid, p.line, p.column_name, p.raw_value, p.reason,
+               CASE WHEN s._line IS NOT NULL THEN {record_json(header)} END AS raw_record, p.unparsed
+        FROM ({" UNION ALL ".join(f"({c})" for c in checks)}) AS p (_fid, line, column_name, raw_value, reason, unparsed)
+        LEFT JOIN {STAGE} s ON s._fid = p._fid AND s._line = p.line
+        """,
+        params,
+    )
 
 
-def _problem_message(con: duckdb.DuckDBPyConnection, df: DropFile, kind: FileKind, kmap: KindMapping,
+def _problem_message(con: duckdb.DuckDBPyConnection, df: DropFile, fid: int, kind: FileKind, kmap: KindMapping,
                      mapping: Mapping, specs: dict[str, ColumnSpec]) -> str:
-    """Every problem of the file, one line per bad column (count, first line, value, what was
+    """Every problem of the file (`fid` in the batch), one line per bad column (count, first line, value, what was
     expected, and the mapping option that would read it), then the rows the reader could not split."""
     lines = []
+    params = {"fid": fid}
     per_column = con.execute(
         f"SELECT column_name, count(DISTINCT line), min(line), arg_min(raw_value, line), arg_min(reason, line) "
-        f"FROM {PROBLEMS} WHERE column_name IS NOT NULL GROUP BY 1 ORDER BY min(line), 1"
+        f"FROM {PROBLEMS} WHERE _fid = $fid AND column_name IS NOT NULL GROUP BY 1 ORDER BY min(line), 1", params
     ).fetchall()
     for column, n, first, value, reason in per_column:
         spec = specs.get(column)
@@ -945,14 +1071,17 @@ def _problem_message(con: duckdb.DuckDBPyConnection, df: DropFile, kind: FileKin
             text += f"; {n} rows in all"
         if col is not None and spec is not None and value is not None:
             samples = [v for (v,) in con.execute(
-                f"SELECT DISTINCT raw_value FROM {PROBLEMS} WHERE column_name = $c LIMIT 20", {"c": column}).fetchall()]
+                f"SELECT DISTINCT raw_value FROM {PROBLEMS} WHERE _fid = $fid AND column_name = $c LIMIT 20",
+                {**params, "c": column}).fetchall()]
             fix = suggestion(con, col.type, samples)
             if fix:
                 text += f". Fix: set `{fix}` under {spec.where} in {mapping.label}"
         lines.append(text)
     unsplit = con.execute(
-        f"SELECT line, reason, raw_value FROM {PROBLEMS} WHERE column_name IS NULL ORDER BY line LIMIT 5").fetchall()
-    total_unsplit = con.execute(f"SELECT count(DISTINCT line) FROM {PROBLEMS} WHERE column_name IS NULL").fetchone()[0]
+        f"SELECT line, reason, raw_value FROM {PROBLEMS} WHERE _fid = $fid AND column_name IS NULL ORDER BY line LIMIT 5",
+        params).fetchall()
+    total_unsplit = con.execute(
+        f"SELECT count(DISTINCT line) FROM {PROBLEMS} WHERE _fid = $fid AND column_name IS NULL", params).fetchone()[0]
     for line, reason, raw in unsplit:
         shown = (raw or "").strip()
         lines.append(f"line {line}: {reason} ({shown[:77] + '...' if len(shown) > 80 else shown!r})")
@@ -964,116 +1093,192 @@ def _problem_message(con: duckdb.DuckDBPyConnection, df: DropFile, kind: FileKin
     return f"{head}: {len(lines)} problems:\n" + "\n".join(f"  - {line}" for line in lines) + "\n "
 
 
-def _parsers_that_match_nothing(con: duckdb.DuckDBPyConnection, df: DropFile, kind: FileKind, kmap: KindMapping,
-                                mapping: Mapping, specs: dict[str, ColumnSpec]) -> list[str]:
-    """A parser the mapping sets that reads none of a column's values: the mapping is wrong, not the rows."""
-    out = []
+def _parsers_that_match_nothing(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], kind: FileKind,
+                                mapping: Mapping, specs: dict[str, ColumnSpec]) -> dict[int, list[str]]:
+    """A parser the mapping sets that reads none of a column's values in a file: the mapping is
+    wrong, not the rows.  File id -> one message per such parser."""
+    out: dict[int, list[str]] = {}
     for name, spec in specs.items():
         col = kind.column(name)
         if col.type == "text" or not any(k in spec.options for k in PARSER_OPTIONS):
             continue
-        given, bad, example = con.execute(
-            f"SELECT count({quote_ident(name)}), count(DISTINCT p.line), any_value(p.raw_value) FROM {MAPPED} m "
-            f"LEFT JOIN {PROBLEMS} p ON p.line = m._line AND p.column_name = $c AND p.unparsed",
+        per_file = con.execute(
+            f"SELECT m._fid, count({quote_ident(name)}), count(DISTINCT p.line), any_value(p.raw_value) FROM {MAPPED} m "
+            f"LEFT JOIN {PROBLEMS} p ON p._fid = m._fid AND p.line = m._line AND p.column_name = $c AND p.unparsed "
+            "GROUP BY 1 ORDER BY 1",
             {"c": name},
-        ).fetchone()
-        if given and bad >= given:
-            opts = {k: v for k, v in spec.options.items() if k in PARSER_OPTIONS}
-            out.append(f"{mapping.label}: {spec.where}: the parser {opts} matches none of the {given} values of column "
-                       f"{', '.join(repr(c) for c in spec.source_columns) or name} in {df.label}, e.g. {example!r}")
+        ).fetchall()
+        for fid, given, bad, example in per_file:
+            if given and bad >= given:
+                opts = {k: v for k, v in spec.options.items() if k in PARSER_OPTIONS}
+                out.setdefault(fid, []).append(
+                    f"{mapping.label}: {spec.where}: the parser {opts} matches none of the {given} values of column "
+                    f"{', '.join(repr(c) for c in spec.source_columns) or name} in {dfs[fid].label}, e.g. {example!r}")
     return out
 
 
-def load_file(
-    con: duckdb.DuckDBPyConnection, df: DropFile, sha256: str, policy: RejectPolicy = RejectPolicy(),
-    mapping: Mapping | None = None,
-) -> FileLoad:
-    """Load one file as one kind, in one transaction: good rows to raw.<kind>, bad ones to raw.rejected_rows.
+# Files of a kind are loaded together, in one transaction, up to this much input: the rows of a
+# batch are held as text in temporary tables, so the cap bounds the memory a load needs.
+MAX_BATCH_BYTES = 256 << 20
 
-    Raises ContractError, having loaded nothing, when the file is unusable.
-    """
-    mapping = mapping or identity_mapping()
-    kind = KINDS[df.kind]
-    kmap = mapping.kinds[df.kind]
-    # Integrity first: no row of a corrupt file is ever used.
-    verify_integrity(df)
-    header = None if df.is_parquet else read_csv_header(df)
-    if header is not None:
-        check_header(df, header, keeps_extras=kmap.identity)
+
+@dataclass(frozen=True)
+class _Checked:
+    """A file to load, its integrity and header checked."""
+
+    df: DropFile
+    sha256: str
+    header: list[str] | None  # None for parquet: its columns are known once it is read
+    size: int
+
+    def batch_key(self, kmap: KindMapping) -> tuple | None:
+        """Files with the same key can be read by one read_csv; None: the file is loaded alone
+        (parquet, or a mapping with lookups, which are joined from the file's own drop)."""
+        if self.header is None or kmap.lookups:
+            return None
+        return (_is_gzip(self.df), tuple(self.header))
+
+
+def _batches(files: list[_Checked], kmap: KindMapping) -> list[list[_Checked]]:
+    """Consecutive files (so that they load in drop order) with one batch key, up to MAX_BATCH_BYTES."""
+    out: list[list[_Checked]] = []
+    size = 0
+    for f in files:
+        key = f.batch_key(kmap)
+        if out and key is not None and out[-1][0].batch_key(kmap) == key and size + f.size <= MAX_BATCH_BYTES:
+            out[-1].append(f)
+            size += f.size
+        else:
+            out.append([f])
+            size = f.size
+    return out
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy: RejectPolicy,
+                mapping: Mapping) -> list[FileLoad | str]:
+    """Load a batch of files of one kind in one transaction: each file's good rows to raw.<kind>,
+    its bad ones to raw.rejected_rows, or nothing of it and its error.  One outcome per file:
+    what was loaded, or the error.  A problem of the batch as a whole (DuckDB cannot read one
+    of the files, a mapping that does not fit the header) is found again file by file."""
     con.execute("BEGIN TRANSACTION")
     try:
-        try:
-            header = _read_into_stage(con, df, header, policy)
-        except duckdb.Error as exc:
-            raise ContractError(f"{df.label}: DuckDB could not read the file: {_first_lines(exc)}. Nothing from this file was loaded.") from exc
-        if df.is_parquet:
-            check_header(df, header, keeps_extras=kmap.identity)
-        specs, extras, entry_specs = _build_mapped(con, df, kind, kmap, mapping, header, policy)
-        _collect_problems(con, kind, kmap, specs, entry_specs, header, policy)
-        staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
-        unreadable = con.execute(f"SELECT count(DISTINCT line) FROM {UNSPLIT}").fetchone()[0]
-        rows_read = staged + unreadable
-        rejected = con.execute(f"SELECT count(DISTINCT line) FROM {PROBLEMS}").fetchone()[0]
-        wrong_parsers = _parsers_that_match_nothing(con, df, kind, kmap, mapping, specs)
-        if wrong_parsers:
-            raise ContractError("\n".join(wrong_parsers) + ". Nothing from this file was loaded.")
-        if rejected and policy.on_bad_rows == "fail":
-            raise ContractError(f"{_problem_message(con, df, kind, kmap, mapping, specs)}. Nothing from this file was loaded.")
-        if rejected > policy.max_rejected_share * rows_read:
-            raise ContractError(
-                f"{_problem_message(con, df, kind, kmap, mapping, specs)}. {rejected} of {rows_read} rows break the contract, more than "
-                f"max_rejected_share ({policy.max_rejected_share:.0%}): the file looks unusable. "
-                "Nothing from this file was loaded."
-            )
-        for extra in extras:
-            # Unknown columns are kept in raw (as text) and ignored downstream.
-            con.execute(f"ALTER TABLE raw.{kind.name} ADD COLUMN IF NOT EXISTS {quote_ident(extra)} VARCHAR")
-        if not kmap.identity:
-            # The export's own record, every column as read, next to the mapped values.
-            con.execute(f"ALTER TABLE raw.{kind.name} ADD COLUMN IF NOT EXISTS _source_record JSON")
-        columns = [c for c in kind.columns if c.name in specs]
-        targets = [quote_ident(c.name) for c in columns] + [quote_ident(e) for e in extras]
-        values = [_typed(c, kmap, specs[c.name], entry_specs) for c in columns] + [f"_x{j}" for j in range(len(extras))]
-        if not kmap.identity:
-            targets.append("_source_record")
-            values.append("_source_record")
-        file_params = {"drop": df.drop, "file": df.file_name, "kind": df.kind}
-        con.execute(
-            f"""
-            INSERT INTO raw.{kind.name} ({', '.join(targets)}, _drop, _file, _line, _loaded_at, _snapshot)
-            SELECT {', '.join(values)}, $drop, $file, _line, timezone('UTC', now()), $snapshot FROM {MAPPED}
-            WHERE _line NOT IN (SELECT line FROM {PROBLEMS} WHERE line IS NOT NULL)
-            ORDER BY _line, _entry
-            """,
-            {"drop": df.drop, "file": df.file_name, "snapshot": kmap.snapshot},
-        )
-        derived = con.execute(
-            f"SELECT count(*) FROM {MAPPED} WHERE _line NOT IN (SELECT line FROM {PROBLEMS} WHERE line IS NOT NULL)"
-        ).fetchone()[0]
-        con.execute(
-            f"""
-            INSERT INTO raw.rejected_rows
-            SELECT $drop, $file, $kind, line, column_name, raw_value, reason, raw_record, timezone('UTC', now())
-            FROM {PROBLEMS} ORDER BY line, column_name
-            """,
-            file_params,
-        )
-        loaded = rows_read - rejected
-        con.execute(
-            "INSERT INTO raw.load_log (drop_name, file_name, kind, sha256, rows_loaded, loaded_at, rows_read, rows_rejected, "
-            "rows_derived, mapping) VALUES ($drop, $file, $kind, $sha, $loaded, timezone('UTC', now()), $read, $rejected, "
-            "$derived, $mapping)",
-            {**file_params, "sha": sha256, "loaded": loaded, "read": rows_read, "rejected": rejected,
-             "derived": derived, "mapping": mapping.name},
-        )
-        for table in (STAGE, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, PROBLEMS, MAPPED,
-                      *(f"{LOOKUP}{i}" for i in range(len(kmap.lookups)))):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        outcomes = _load_together(con, batch, policy, mapping)
         con.execute("COMMIT")
-        return FileLoad(df.drop, df.file_name, loaded, rejected)
+        return outcomes
+    except (ContractError, FileNotFoundError) as exc:
+        con.execute("ROLLBACK")
+        if len(batch) > 1:
+            return [outcome for f in batch for outcome in _load_batch(con, [f], policy, mapping)]
+        if isinstance(exc, FileNotFoundError):
+            return [f"{batch[0].df.label}: the file disappeared while it was being loaded; it will be loaded by the next run."]
+        return [str(exc)]
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy: RejectPolicy,
+                   mapping: Mapping) -> list[FileLoad | str]:
+    """The work of _load_batch, in its transaction: each file's verdict is known before any row is written."""
+    dfs = [f.df for f in batch]
+    kind = KINDS[dfs[0].kind]
+    kmap = mapping.kinds[kind.name]
+    read = _read_into_stage(con, dfs, batch[0].header, policy)
+    header, errors = read.header, dict(read.failed)
+    if batch[0].header is None:
+        check_header(dfs[0], header, keeps_extras=kmap.identity)
+    usable = [fid for fid in range(len(dfs)) if fid not in errors]
+    loads: dict[int, FileLoad] = {}
+    if usable:
+        specs, extras, entry_specs = _build_mapped(con, dfs[0], kind, kmap, mapping, header, policy)
+        _collect_problems(con, kind, kmap, specs, entry_specs, header, policy)
+        counts = con.execute(
+            f"""
+            SELECT f._fid, coalesce(s.staged, 0) + coalesce(u.unreadable, 0), coalesce(p.rejected, 0), coalesce(d.derived, 0)
+            FROM {_FILE_IDS} f
+            LEFT JOIN (SELECT _fid, count(*) AS staged FROM {STAGE} GROUP BY 1) s ON s._fid = f._fid
+            LEFT JOIN (SELECT _fid, count(DISTINCT line) AS unreadable FROM {UNSPLIT} GROUP BY 1) u ON u._fid = f._fid
+            LEFT JOIN (SELECT _fid, count(DISTINCT line) AS rejected FROM {PROBLEMS} GROUP BY 1) p ON p._fid = f._fid
+            LEFT JOIN (SELECT m._fid, count(*) AS derived FROM {MAPPED} m
+                       ANTI JOIN {PROBLEMS} p ON p._fid = m._fid AND p.line = m._line GROUP BY 1) d ON d._fid = f._fid
+            WHERE list_contains($usable, f._fid) ORDER BY 1
+            """,
+            {"paths": _paths(dfs), "usable": usable},
+        ).fetchall()
+        # The rows as read are not needed any more (PROBLEMS holds the records of the bad ones):
+        # freed before the rows are written, the step that needs the most memory.
+        for table in (STAGE, UNSPLIT):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        wrong_parsers = _parsers_that_match_nothing(con, dfs, kind, mapping, specs)
+        log = []
+        for fid, rows_read, rejected, derived in counts:
+            df = dfs[fid]
+            if fid in wrong_parsers:
+                errors[fid] = "\n".join(wrong_parsers[fid]) + ". Nothing from this file was loaded."
+            elif rejected and policy.on_bad_rows == "fail":
+                errors[fid] = f"{_problem_message(con, df, fid, kind, kmap, mapping, specs)}. Nothing from this file was loaded."
+            elif rejected > policy.max_rejected_share * rows_read:
+                errors[fid] = (
+                    f"{_problem_message(con, df, fid, kind, kmap, mapping, specs)}. {rejected} of {rows_read} rows break the "
+                    f"contract, more than max_rejected_share ({policy.max_rejected_share:.0%}): the file looks unusable. "
+                    "Nothing from this file was loaded."
+                )
+            else:
+                loads[fid] = FileLoad(df.drop, df.file_name, rows_read - rejected, rejected)
+                log.append({"_log_fid": fid, "_log_drop": df.drop, "_log_file": df.file_name, "sha": batch[fid].sha256,
+                            "rows_loaded": rows_read - rejected, "rows_read": rows_read, "rows_rejected": rejected,
+                            "rows_derived": derived})
+        if loads:
+            _write_rows(con, kind, kmap, mapping, specs, extras, entry_specs, log)
+    for table in (STAGE, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, PROBLEMS, MAPPED,
+                  *(f"{LOOKUP}{i}" for i in range(len(kmap.lookups)))):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return [loads[fid] if fid in loads else errors[fid] for fid in range(len(dfs))]
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMapping, mapping: Mapping,
+                specs: dict[str, ColumnSpec], extras: list[str], entry_specs: list[dict[str, ColumnSpec]],
+                log: list[dict[str, object]]) -> None:
+    """The good files' rows to raw.<kind>, their bad rows to raw.rejected_rows, one load log row each
+    (`log`: the files, with their id in the batch and their counts)."""
+    for extra in extras:
+        # Unknown columns are kept in raw (as text) and ignored downstream.
+        con.execute(f"ALTER TABLE raw.{kind.name} ADD COLUMN IF NOT EXISTS {quote_ident(extra)} VARCHAR")
+    if not kmap.identity:
+        # The export's own record, every column as read, next to the mapped values.
+        con.execute(f"ALTER TABLE raw.{kind.name} ADD COLUMN IF NOT EXISTS _source_record JSON")
+    columns = [c for c in kind.columns if c.name in specs]
+    targets = [quote_ident(c.name) for c in columns] + [quote_ident(e) for e in extras]
+    values = [_typed(c, kmap, specs[c.name], entry_specs) for c in columns] + [f"_x{j}" for j in range(len(extras))]
+    if not kmap.identity:
+        targets.append("_source_record")
+        values.append("_source_record")
+    # The good files, by id: where each row's drop and file come from.
+    good = "(SELECT unnest($log, recursive := true))"
+    params = {"log": [{"_log_fid": e["_log_fid"], "_log_drop": e["_log_drop"], "_log_file": e["_log_file"]} for e in log]}
+    con.execute(
+        f"""
+        INSERT INTO raw.{kind.name} ({', '.join(targets)}, _drop, _file, _line, _loaded_at, _snapshot)
+        SELECT {', '.join(values)}, g._log_drop, g._log_file, _line, timezone('UTC', now()), $snapshot
+        FROM {MAPPED} m JOIN {good} g ON g._log_fid = m._fid ANTI JOIN {PROBLEMS} p ON p._fid = m._fid AND p.line = m._line
+        ORDER BY m._fid, m._line, m._entry
+        """,
+        {**params, "snapshot": kmap.snapshot},
+    )
+    con.execute(
+        f"""
+        INSERT INTO raw.rejected_rows
+        SELECT g._log_drop, g._log_file, $kind, line, column_name, raw_value, reason, raw_record, timezone('UTC', now())
+        FROM {PROBLEMS} p JOIN {good} g ON g._log_fid = p._fid ORDER BY p._fid, line, column_name
+        """,
+        {**params, "kind": kind.name},
+    )
+    con.execute(
+        "INSERT INTO raw.load_log (drop_name, file_name, kind, sha256, rows_loaded, loaded_at, rows_read, rows_rejected, "
+        "rows_derived, mapping) SELECT g._log_drop, g._log_file, $kind, g.sha, g.rows_loaded, timezone('UTC', now()), g.rows_read, "
+        "g.rows_rejected, g.rows_derived, $mapping FROM (SELECT unnest($log, recursive := true)) g ORDER BY g._log_fid",
+        {"log": log, "kind": kind.name, "mapping": mapping.name},
+    )
 
 
 def kinds_provided(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -1093,7 +1298,9 @@ def load_kind(
     """Load every not-yet-loaded file of one kind from every drop.
 
     A file that is unusable is skipped whole and its error collected; the caller
-    decides to fail (the Dagster asset does, after the good files are in).
+    decides to fail (the Dagster asset does, after the good files are in).  The files
+    are loaded in batches (_batches), each in one transaction; results and errors are
+    reported file by file, in drop order.
     """
     con.execute("SET TimeZone = 'UTC'")
     ensure_raw_schema(con)
@@ -1114,27 +1321,41 @@ def load_kind(
         (d, f): sha
         for d, f, sha in con.execute("SELECT drop_name, file_name, sha256 FROM raw.load_log WHERE kind = ?", [kind]).fetchall()
     }
+    outcomes: list[FileLoad | str | _Checked] = []  # per file, in drop order; a _Checked file is still to load
     # A retracted drop (funnelcast drop retract) stays out until the user restores it.
     for df in (f for f in find_files(landing, kind, mapping, policy.drop_name_pattern) if f.drop not in skip_drops):
         try:
             sha = sha256_of(df.path)
         except FileNotFoundError:
-            result.errors.append(f"{df.label}: the file disappeared while it was being loaded; it will be loaded by the next run.")
+            outcomes.append(f"{df.label}: the file disappeared while it was being loaded; it will be loaded by the next run.")
             continue
         previous = loaded.get((df.drop, df.file_name))
         if previous == sha:
-            result.files.append(FileLoad(df.drop, df.file_name, 0, skipped=True))
+            outcomes.append(FileLoad(df.drop, df.file_name, 0, skipped=True))
             continue
         if previous is not None:
-            result.errors.append(
+            outcomes.append(
                 f"{df.label}: this file changed after it was loaded (sha256 {previous[:12]}... then {sha[:12]}...). "
                 "Drops are immutable: put corrections in a new drop."
             )
             continue
         try:
-            result.files.append(load_file(con, df, sha, policy, mapping))
+            # Integrity first: no row of a corrupt file is ever used.
+            verify_integrity(df)
+            header = None if df.is_parquet else read_csv_header(df)
+            if header is not None:
+                check_header(df, header, keeps_extras=kmap.identity)
+            outcomes.append(_Checked(df, sha, header, df.path.stat().st_size))
         except ContractError as exc:
-            result.errors.append(str(exc))
+            outcomes.append(str(exc))
         except FileNotFoundError:
-            result.errors.append(f"{df.label}: the file disappeared while it was being loaded; it will be loaded by the next run.")
+            outcomes.append(f"{df.label}: the file disappeared while it was being loaded; it will be loaded by the next run.")
+    to_load = [o for o in outcomes if isinstance(o, _Checked)]
+    done = {id(f): outcome for batch in _batches(to_load, kmap) for f, outcome in zip(batch, _load_batch(con, batch, policy, mapping))}
+    for outcome in outcomes:
+        outcome = done[id(outcome)] if isinstance(outcome, _Checked) else outcome
+        if isinstance(outcome, FileLoad):
+            result.files.append(outcome)
+        else:
+            result.errors.append(outcome)
     return result
