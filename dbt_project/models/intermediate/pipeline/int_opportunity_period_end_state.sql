@@ -52,9 +52,13 @@ changed_intervals as (
 
 ),
 
+-- An interval that ended before the first recomputed day is in force on none of them:
+-- left out before the range join (as the weekly spine does), 1.8 s to 1.25 s on large.
 other_intervals as (
 
-    select * from intervals where not ({{ only_changed_opportunities('opportunity_id') }})
+    select * from intervals
+    where not ({{ only_changed_opportunities('opportunity_id') }})
+        and (valid_to is null or cast(valid_to as date) > (select from_period_end from recompute))
 
 ),
 
