@@ -67,7 +67,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             return engine
         engine = create_engine(
             self.conn_string_for_shard(shard),
-            # Every use is under the storage's lock (_connect), whichever thread asks.
+            # The pool hands each connection to one thread at a time, not always the thread that opened it.
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sync_normally)
