@@ -1170,7 +1170,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy: R
         if len(batch) > 1:
             return [outcome for f in batch for outcome in _load_batch(con, [f], policy, mapping)]
         if isinstance(exc, FileNotFoundError):
-            return [f"{batch[0].df.label}: the file disappeared while it was being loaded; it will be loaded by the next run."]
+            return [_disappeared(batch[0].df)]
         return [str(exc)]
     except BaseException:
         con.execute("ROLLBACK")
@@ -1287,6 +1287,11 @@ def kinds_provided(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {kind for (kind,) in con.execute("SELECT DISTINCT kind FROM raw.load_log").fetchall()}
 
 
+def _disappeared(df: DropFile) -> str:
+    """The error of a file removed from its drop while the run read it (not a contract error: it loads next time)."""
+    return f"{df.label}: the file disappeared while it was being loaded; it will be loaded by the next run."
+
+
 def _first_lines(exc: Exception, n: int = 3) -> str:
     return " / ".join(line.strip() for line in str(exc).splitlines()[:n] if line.strip())
 
@@ -1327,7 +1332,7 @@ def load_kind(
         try:
             sha = sha256_of(df.path)
         except FileNotFoundError:
-            outcomes.append(f"{df.label}: the file disappeared while it was being loaded; it will be loaded by the next run.")
+            outcomes.append(_disappeared(df))
             continue
         previous = loaded.get((df.drop, df.file_name))
         if previous == sha:
@@ -1349,7 +1354,7 @@ def load_kind(
         except ContractError as exc:
             outcomes.append(str(exc))
         except FileNotFoundError:
-            outcomes.append(f"{df.label}: the file disappeared while it was being loaded; it will be loaded by the next run.")
+            outcomes.append(_disappeared(df))
     to_load = [o for o in outcomes if isinstance(o, _Checked)]
     done = {id(f): outcome for batch in _batches(to_load, kmap) for f, outcome in zip(batch, _load_batch(con, batch, policy, mapping))}
     for outcome in outcomes:
