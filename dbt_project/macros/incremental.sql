@@ -139,9 +139,10 @@
     Tests that cost what they prove (docs/performance.md).  A row-local test (not_null,
     accepted_values) and a uniqueness test whose grain holds the record key can only
     fail on the rows a build wrote: on an incremental table they check those rows only.
-    The rows are those of the records loaded since the last complete build (staging), or
-    of int_changed_opportunities (the models keyed by opportunity that replace whole
-    opportunities).  Everything else (relationships, the singular tests, every test on
+    The rows are those of the records loaded since the last complete build (staging), of
+    int_changed_opportunities (the models keyed by opportunity that replace whole
+    opportunities), or of the entries int_funnel_entry_builds says this build recomputes
+    (the models keyed by entry: macros/entry_incremental.sql).  Everything else (relationships, the singular tests, every test on
     the other models) checks the whole table every week; on a full refresh every test
     checks everything, since loaded_since_last_build is then the start of time.
 -#}
@@ -154,14 +155,20 @@
         and test_name in ('not_null', 'accepted_values', 'unique', 'unique_combination') -%}
         {%- if tested.config.incremental_strategy == 'replace_records' -%}
             {%- set written = 'source_loaded_at > ' ~ loaded_since_last_build() -%}
-        {%- elif tested.config.incremental_strategy == 'append' and 'opportunity_id' in tested.columns -%}
+        {%- elif tested.config.incremental_strategy == 'append' -%}
             {#- By name, not ref(): a test does not depend on the list, the model it tests does. -#}
             {#- A build that selected only some models may not have built it: then the whole table. -#}
-            {%- set changed = graph.nodes['model.' ~ project_name ~ '.int_changed_opportunities'] -%}
-            {%- set changed_relation = adapter.get_relation(database=changed.database, schema=changed.schema,
-                identifier=changed.alias) if execute else none -%}
-            {%- if changed_relation is not none -%}
-                {%- set written = "opportunity_id in (select opportunity_id from " ~ changed_relation ~ ")" -%}
+            {%- set recomputed_key = (tested.config.meta or {}).get('recomputed_key') -%}
+            {%- if recomputed_key == 'opportunity_id' -%}
+                {%- set changed_relation = built_relation('int_changed_opportunities') -%}
+                {%- if changed_relation is not none -%}
+                    {%- set written = "opportunity_id in (select opportunity_id from " ~ changed_relation ~ ")" -%}
+                {%- endif -%}
+            {%- elif recomputed_key == 'entry_id' -%}
+                {%- set builds_relation = built_relation('int_funnel_entry_builds') -%}
+                {%- if builds_relation is not none -%}
+                    {%- set written = "entry_id in (" ~ recomputed_entries_sql(builds_relation) ~ ")" -%}
+                {%- endif -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
@@ -225,6 +232,7 @@
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
+        meta={'recomputed_key': 'opportunity_id'},
         pre_hook=changed_opportunities_deleted_hook(),
     ) }}
 {%- endmacro %}

@@ -17,7 +17,11 @@
     The entry's quarter is the fiscal quarter it came into the funnel (its first MQL,
     else its opportunity's creation): the cohort a campaign's spend of that quarter is
     compared with.
+
+    Incremental (macros/entry_incremental.sql): a weekly run recomputes the entries
+    int_funnel_entry_builds lists and replaces their credits.
 -#}
+{{ entry_incremental_config() }}
 {%- set attribution_models = ['first_touch', 'last_touch', 'linear'] -%}
 {#- Exact decimals, not floating point: sums over entries are then the same whatever
     order the rows come in (a rebuild gives identical rows) and shares add up exactly. -#}
@@ -27,7 +31,8 @@ with
 
 entries as (
 
-    select * from {{ ref('int_funnel_milestones') }}
+    select * from ({{ attributed_entries() }}) as entries
+    where {{ only_recomputed_entries('entry_id') }}
 
 ),
 
@@ -35,6 +40,7 @@ touches as (
 
     select * from {{ ref('int_campaign_touches_sequenced') }}
     where is_counted
+        and {{ only_recomputed_entries('entry_id') }}
 
 ),
 

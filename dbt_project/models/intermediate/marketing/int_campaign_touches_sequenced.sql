@@ -20,7 +20,11 @@
     type for a lead, the activity types that mean the lead responded (`targeted` is
     only a send; removed, blocked, send_error, invalid_email never reached anyone), and
     the marketing tool's event type for an MQL.
+
+    Incremental (macros/entry_incremental.sql): a weekly run recomputes the entries
+    int_funnel_entry_builds lists and replaces their touches.
 -#}
+{{ entry_incremental_config() }}
 {%- set lead_target_type = 'Leads' -%}
 {%- set response_activity_types = ['viewed', 'link', 'lead', 'contact'] -%}
 {%- set mql_event_type = 'mql' -%}
@@ -31,7 +35,8 @@ with
 
 entries as {{ inline_cte() }} (
 
-    select * from {{ ref('int_funnel_milestones') }}
+    select * from ({{ attributed_entries() }}) as entries
+    where {{ only_recomputed_entries('entry_id') }}
 
 ),
 
