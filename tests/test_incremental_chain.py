@@ -10,7 +10,10 @@ significant digits).  Then `funnelcast run --full-refresh` on A must give B's ma
 The deltas must hold the two changes incremental models get wrong most easily: a record
 deleted (SugarCRM's deleted=1) after an earlier drop loaded it, and a deal reopened (closed
 in an earlier drop, open again in a delta).  The first test checks that they do, from raw,
-so a change to the generator cannot take that coverage away silently.
+so a change to the generator cannot take that coverage away silently.  A last, written
+delta changes what campaign attribution (incremental by funnel entry) is computed from
+without touching the entries: a campaign renamed and retyped, a campaign-log record moved
+to another lead, an MQL event credited to another campaign.
 
 Cost: six real `funnelcast run`s of the small set (4 for A, 1 for B, 1 full refresh): 7 min 20 s
 to 10 min wall on the shared 2-core machine (70 to 100 s a run, most of it start-up, Dagster's
@@ -24,6 +27,7 @@ import io
 import re
 import shutil
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -66,6 +70,41 @@ def differences(before: Path, after: Path) -> tuple[int, str]:
     return status, printed.getvalue()
 
 
+def write_attribution_changes(source: Path, first: str, drop: str) -> dict:
+    """A delta drop `drop` changing records the `first` drop loaded: its busiest campaign renamed
+    and retyped, its first lead-response campaign-log record moved to another lead of that drop,
+    and its first campaign-credited MQL event credited to another campaign.  What it changed."""
+    folder = source / drop
+    folder.mkdir()
+    at = f"{drop} 00:00:00"
+    with duckdb.connect() as con:
+        def read(kind: str) -> str:
+            return f"read_csv('{source / first / kind}.csv', all_varchar = true)"
+
+        campaign = con.execute(f"""
+            select c.* from {read('campaigns')} as c
+            order by (select count(*) from {read('campaign_log')} as l where l.campaign_id = c.id) desc, c.id
+            limit 1""").df()
+        renamed = campaign.assign(name=campaign["name"] + " (renamed)", date_modified=at,
+                                  campaign_type=["Event" if campaign["campaign_type"][0] != "Event" else "Web"])
+        renamed.to_csv(folder / "campaigns.csv", index=False)
+        moved = con.execute(f"""
+            select l.* replace (
+                (select min(id) from {read('leads')} as leads where leads.id <> l.target_id) as target_id)
+            from {read('campaign_log')} as l
+            where target_type = 'Leads' and activity_type = 'viewed'
+            order by activity_date, id limit 1""").df()
+        moved.to_csv(folder / "campaign_log.csv", index=False)
+        credited = con.execute(f"""
+            select e.* replace ($campaign as campaign_id)
+            from {read('mql_events')} as e
+            where event_type = 'mql' and campaign_id is not null and campaign_id <> $campaign
+            order by event_at, lead_id limit 1""", {"campaign": campaign["id"][0]}).df()
+        credited.to_csv(folder / "mql_events.csv", index=False)
+    return {"campaign": renamed.iloc[0].to_dict(), "moved": moved.iloc[0].to_dict(),
+            "credited": credited.iloc[0].to_dict()}
+
+
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory) -> dict:
     from sample_exports import generate
@@ -73,6 +112,9 @@ def chain(tmp_path_factory) -> dict:
     source = tmp_path_factory.mktemp("chain_source")
     generate(source, scale="small", seed=SEED, progress=False)
     drops = sorted(p.name for p in source.iterdir() if p.is_dir())
+    written_drop = (date.fromisoformat(drops[-1]) + timedelta(days=7)).isoformat()
+    attribution_changes = write_attribution_changes(source, drops[0], written_drop)
+    drops.append(written_drop)
     assert len(drops) >= FIRST_DROPS + 3, drops
 
     a = tmp_path_factory.mktemp("chain_a")
@@ -93,6 +135,7 @@ def chain(tmp_path_factory) -> dict:
     full = run_funnelcast("run", "--full-refresh", config=config_a, dagster_home=a / "dagster_home", check=True)
     rebuilt = published_marts(a, tmp_path_factory.mktemp("chain_a_full_marts"))
     return {"build_a": a / "warehouse" / "build.duckdb", "deltas": drops[FIRST_DROPS:], "runs_a": runs_a,
+            "attribution_changes": attribution_changes, "published_a": a / "warehouse" / "funnelcast.duckdb",
             "chained": chained, "once": once, "full_refresh": full, "rebuilt": rebuilt}
 
 
@@ -122,6 +165,24 @@ def test_the_deltas_delete_records_loaded_earlier_and_reopen_a_closed_deal(chain
             """, {"deltas": chain["deltas"], "closed": list(CLOSED_STAGES)}).fetchone()[0]
     assert deleted_later > 0, "no delta drop deletes a record an earlier drop loaded: choose another split"
     assert reopened > 0, "no delta drop reopens a deal closed in an earlier drop: choose another split"
+
+
+def test_the_written_delta_reaches_campaign_attribution(chain):
+    changes = chain["attribution_changes"]
+    campaign, moved, credited = changes["campaign"], changes["moved"], changes["credited"]
+    with duckdb.connect(str(chain["published_a"]), read_only=True) as con:
+        names = con.execute(
+            "select distinct campaign_name, channel from marts.fct_campaign_touches where campaign_id = ?",
+            [campaign["id"]]).fetchall()
+        moved_to = con.execute(
+            "select lead_id from marts.fct_campaign_touches where touch_id = ?", [moved["id"]]).fetchall()
+        credited_touch = con.execute(
+            """select campaign_id from marts.fct_campaign_touches
+               where touch_source = 'mql_event' and lead_id = ? and touched_at = cast(? as timestamp)""",
+            [credited["lead_id"], credited["event_at"]]).fetchall()
+    assert names == [(campaign["name"], campaign["campaign_type"])]
+    assert moved_to == [(moved["target_id"],)]
+    assert credited_touch == [(campaign["id"],)]
 
 
 def test_a_chain_of_weekly_delta_refreshes_equals_one_full_refresh(chain):
