@@ -51,25 +51,22 @@ loaded_since as (
 
 ),
 
-campaign_log_versions as (
+-- The rows loaded since: a few thousand a week.  The scans of all of raw below only filter
+-- (a CTE of every raw row would be copied first: 1.1 s of 1.9 s on large).
+campaign_log_loaded as (
 
-    select
-        {{ clean_text('id') }} as record_id,
-        {{ clean_text('target_id') }} as lead_id,
-        _loaded_at as loaded_at,
-        _snapshot as is_snapshot
+    select {{ clean_text('id') }} as record_id, _snapshot as is_snapshot
     from {{ source('raw', 'campaign_log') }}
+    where _loaded_at > (select loaded_after from loaded_since)
 
 ),
 
 -- The record key of an MQL event holds its lead: every version names the same one.
-mql_event_versions as (
+mql_events_loaded as (
 
-    select
-        {{ clean_text('lead_id') }} as lead_id,
-        _loaded_at as loaded_at,
-        _snapshot as is_snapshot
+    select {{ clean_text('lead_id') }} as lead_id, _snapshot as is_snapshot
     from {{ source('raw', 'mql_events') }}
+    where _loaded_at > (select loaded_after from loaded_since)
 
 ),
 
@@ -77,27 +74,22 @@ snapshot_loaded as (
 
     select count(*) > 0 as any_snapshot
     from (
-        select is_snapshot from campaign_log_versions
-        where loaded_at > (select loaded_after from loaded_since) and is_snapshot
+        select is_snapshot from campaign_log_loaded where is_snapshot
         union all
-        select is_snapshot from mql_event_versions
-        where loaded_at > (select loaded_after from loaded_since) and is_snapshot
+        select is_snapshot from mql_events_loaded where is_snapshot
     ) as snapshots
 
 ),
 
+-- The lead of every version of a campaign-log record loaded since: an earlier version may
+-- have named another lead.
 touched_leads as (
 
-    select versions.lead_id
-    from campaign_log_versions as versions
-    where versions.record_id in (
-        select record_id from campaign_log_versions
-        where loaded_at > (select loaded_after from loaded_since)
-    )
+    select {{ clean_text('target_id') }} as lead_id
+    from {{ source('raw', 'campaign_log') }}
+    where {{ clean_text('id') }} in (select record_id from campaign_log_loaded)
     union
-    select lead_id
-    from mql_event_versions
-    where loaded_at > (select loaded_after from loaded_since)
+    select lead_id from mql_events_loaded
 
 ),
 
