@@ -136,3 +136,36 @@ def test_intermediate_reads_no_mart(manifest):
 
 def test_marts_are_named_fct_dim_or_mart(manifest):
     assert marts_misnamed(manifest) == []
+
+
+def never_null_docs_and_tests_disagree(manifest: Manifest) -> list[str]:
+    """`model.column` where a column's description says "Never null" and no error-severity
+    not-null test covers it (its model's not_null_columns, or a plain not_null), or the other way round."""
+    tested = set()
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if node.get("resource_type") != "test" or node["config"]["severity"].lower() != "error":
+            continue
+        model_name = (node.get("attached_node") or "").split(".")[-1]
+        if meta.get("name") == "not_null_columns":
+            tested |= {f"{model_name}.{c}" for c in meta["kwargs"]["column_names"]}
+        elif meta.get("name") == "not_null":
+            tested.add(f"{model_name}.{meta['kwargs']['column_name']}")
+    described = {f"{node['name']}.{column}" for node in manifest["nodes"].values() if node.get("resource_type") == "model"
+                 for column, props in node["columns"].items() if "never null" in (props.get("description") or "").lower()}
+    return sorted(tested ^ described)
+
+
+def test_every_never_null_column_is_tested_and_described(manifest):
+    assert never_null_docs_and_tests_disagree(manifest) == []
+
+
+def test_never_null_rule_flags_an_untested_column_and_an_undescribed_one():
+    leads = {"resource_type": "model", "name": "stg_leads", "path": "staging/stg_leads.sql",
+             "columns": {"lead_id": {"description": "Lead key. Never null."},
+                         "created_at": {"description": "When it was created. Never null."},
+                         "status": {"description": "Its status."}}}
+    check = {"resource_type": "test", "attached_node": "model.funnelcast.stg_leads", "config": {"severity": "ERROR"},
+             "test_metadata": {"name": "not_null_columns", "kwargs": {"column_names": ["lead_id", "status"]}}}
+    manifest = {"nodes": {"model.funnelcast.stg_leads": leads, "test.funnelcast.not_null_columns_stg_leads": check}}
+    assert never_null_docs_and_tests_disagree(manifest) == ["stg_leads.created_at", "stg_leads.status"]

@@ -88,6 +88,28 @@ def test_a_failed_run_leaves_the_published_file_untouched(warehouse):
     assert published_runs(published) == 1
 
 
+def test_a_null_in_a_never_null_column_fails_the_build_names_the_column_and_publishes_nothing(warehouse):
+    """A lead without date_entered loads (the column is required in the header, not in every row)
+    and reaches stg_sugarcrm__leads.created_at, which the model's not_null_columns test says is
+    never null: the build fails, the run's message names the column and its nulls, and the
+    published file stays as it was."""
+    folder, landing, config, home = warehouse
+    published = folder / "warehouse" / "funnelcast.duckdb"
+    before = sha256(published)
+    (landing / "2099-01-05").mkdir()
+    (landing / "2099-01-05" / "leads.csv").write_text(
+        "id,date_entered,date_modified,status\nL-no-date,,2026-01-02 09:00:00,New\n", encoding="utf-8")
+    proc = run_funnelcast("run", config=config, dagster_home=home)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "weekly refresh FAILED at step funnelcast_dbt_assets:" in proc.stderr
+    assert "dbt test not_null_columns_stg_sugarcrm__leads failed, 1 row(s):" in proc.stderr
+    assert "column_name=created_at, null_rows=1" in proc.stderr
+    assert "FAILED: not_null_columns_stg_sugarcrm__leads on staging/stg_sugarcrm__leads" in proc.stdout
+    assert "published:     nothing (the published file is as it was)" in proc.stdout
+    assert sha256(published) == before
+    assert published_runs(published) == 1
+
+
 OLD_CLIENT = "1.1.3"
 
 

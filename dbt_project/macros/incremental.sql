@@ -152,7 +152,7 @@
     {%- set test_name = model.test_metadata.name if model.test_metadata else none -%}
     {%- set written = none -%}
     {%- if tested is not none and tested.config.materialized == 'incremental'
-        and test_name in ('not_null', 'accepted_values', 'unique', 'unique_combination') -%}
+        and test_name in ('not_null', 'not_null_columns', 'accepted_values', 'unique', 'unique_combination') -%}
         {%- if tested.config.incremental_strategy == 'replace_records' -%}
             {%- set written = 'source_loaded_at > ' ~ loaded_since_last_build() -%}
         {%- elif tested.config.incremental_strategy == 'append' -%}

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from funnelcast.one_writer import WRITER_POOL
 from funnelcast.settings import Settings, settings_in_force
@@ -59,6 +60,37 @@ def dbt_build_args(settings_vars: Mapping[str, Any], full_refresh: bool = False)
     return ["build", *dbt_vars_args(settings_vars), *(["--full-refresh"] if full_refresh else [])]
 
 
+# How much of a failed test's result the run's failure message shows.
+FAILED_TESTS_SHOWN, ROWS_SHOWN = 10, 5
+
+
+def failed_tests_rows(run_results: Mapping[str, Any], con: Any) -> list[str]:
+    """Lines saying what each failed dbt test returned: its first rows, read again from the build
+    file once dbt has exited (the test's compiled SQL from run_results.json).  A test that names
+    what it found (not_null_columns: the column and its null count) is then named in the run's
+    failure message, not only in the dbt log."""
+    lines: list[str] = []
+    failed = [r for r in run_results.get("results", [])
+              if r.get("status") == "fail" and r.get("unique_id", "").startswith("test.") and r.get("compiled_code")]
+    for result in failed[:FAILED_TESTS_SHOWN]:
+        name = result["unique_id"].split(".")[2]
+        try:
+            cursor = con.execute(f"select * from ({result['compiled_code']}) as failed_rows limit {ROWS_SHOWN + 1}")
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        except Exception as exc:  # the message must not hide the failure it explains
+            lines.append(f"dbt test {name} failed (its rows could not be read again: {str(exc).splitlines()[0]})")
+            continue
+        failures = result.get("failures")
+        lines.append(f"dbt test {name} failed" + (f", {failures} row(s):" if failures is not None else ":"))
+        lines += ["  " + ", ".join(f"{c}={v}" for c, v in zip(columns, row)) for row in rows[:ROWS_SHOWN]]
+        if len(rows) > ROWS_SHOWN:
+            lines.append("  ...")
+    if len(failed) > FAILED_TESTS_SHOWN:
+        lines.append(f"and {len(failed) - FAILED_TESTS_SHOWN} more failed dbt test(s): see the dbt log")
+    return lines
+
+
 def full_refresh_asked(run_tags: Mapping[str, str]) -> bool:
     """Whoever launched the run asked for a full rebuild (`funnelcast run --full-refresh`, or the tag in the UI)."""
     return run_tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
@@ -85,9 +117,21 @@ def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: WarehouseDbtRe
     # The last parse of these settings is reused: dbt re-parses only what changed since.
     state_key = parse_state_key(dbt.env, settings.dbt_vars())
     target = dbt.target_with_parse_state(state_key, context.run_id)
+    invocation = dbt.cli(dbt_build_args(settings.dbt_vars(), full_refresh=asked or bool(retracted)),
+                         context=context, target_path=target)
     try:
-        yield from dbt.cli(dbt_build_args(settings.dbt_vars(), full_refresh=asked or bool(retracted)),
-                           context=context, target_path=target).stream()
+        yield from invocation.stream()
+    except DagsterDbtCliRuntimeError as error:
+        # dbt has exited: the failed tests' rows say what they found (which column has nulls).
+        try:
+            with duckdb.get_connection() as con:
+                found = failed_tests_rows(invocation.get_artifact("run_results.json"), con)
+        except Exception:
+            found = []
+        if not found:
+            raise
+        raise DagsterDbtCliRuntimeError(description="\n".join([*found, "", error.description or ""]),
+                                        metadata=error.metadata) from error
     finally:  # a failed test leaves a good parse too
         dbt.keep_parse_state(state_key, target)
     # Only a whole build that got this far (no error-severity test failed) leaves them out for good.
