@@ -136,15 +136,17 @@
 {%- endmacro %}
 
 {#-
-    Tests that cost what they prove (docs/performance.md).  A row-local test (not_null,
-    not_null_columns, accepted_values) and a uniqueness test whose grain holds the record key can only
-    fail on the rows a build wrote: on an incremental table they check those rows only.
-    The rows are those of the records loaded since the last complete build (staging), of
-    int_changed_opportunities (the models keyed by opportunity that replace whole
-    opportunities), or of the entries int_funnel_entry_builds says the latest build
-    recomputes (the models keyed by entry: macros/entry_incremental.sql).  Everything
-    else (relationships, the singular tests, every test on the other models) checks the whole table every week; on a full refresh every test
-    checks everything, since loaded_since_last_build is then the start of time.
+    Tests that cost what they prove (docs/performance.md). A row-local test (not_null,
+    not_null_columns, accepted_values) and a uniqueness test whose grain holds the
+    record key can only fail on the rows a build wrote: on an incremental table they
+    check those rows only. The rows are those of the records loaded since the last
+    complete build (staging), of int_changed_opportunities (the models keyed by
+    opportunity that replace whole opportunities), or of the entries
+    int_funnel_entry_builds says the latest build recomputes (the models keyed by entry:
+    macros/entry_incremental.sql). Everything else (relationships, the singular tests,
+    every test on the other models) checks the whole table every week; on a full refresh
+    every test checks everything, since loaded_since_last_build is then the start of
+    time.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
