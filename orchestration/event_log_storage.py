@@ -37,6 +37,11 @@ from sqlalchemy.engine import Connection, Engine
 ENGINES_KEPT = 8
 
 
+def _dispose(engine: Engine, opened_by_pid: int) -> None:
+    # A forked child must not close its parent's connections: it only forgets them.
+    engine.dispose(close=opened_by_pid == os.getpid())
+
+
 def _sync_normally(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
@@ -73,16 +78,15 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         event.listen(engine, "connect", _sync_normally)
         self._engines[key] = engine
         while len(self._engines) > ENGINES_KEPT:
-            _, oldest = self._engines.popitem(last=False)
-            oldest.dispose()
+            (pid, _), oldest = self._engines.popitem(last=False)
+            _dispose(oldest, pid)
         return engine
 
     def _dispose_engines(self) -> None:
         with self._engines_lock:
             while self._engines:
                 (pid, _), engine = self._engines.popitem()
-                # A forked child must not close its parent's connections.
-                engine.dispose(close=pid == os.getpid())
+                _dispose(engine, pid)
 
     def has_table(self, table_name: str) -> bool:
         # Asked before every asset check event is stored (supports_asset_checks).
