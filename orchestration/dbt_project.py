@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,11 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # profile's connection (the build file's path) differ from the parse it is given.
 PARSE_STATE_DIR = DBT_PROJECT_DIR / "target" / "parse_state"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# Each dbt invocation writes its own target folder (run-*: manifest, run results, compiled SQL,
+# dbt.log; ~18 MB on medium).  The newest are kept for their logs, which a failed run's message
+# names; a folder younger than an hour may belong to a run still going.
+RUN_TARGETS_KEPT = 10
+RUN_TARGET_MIN_AGE_SECONDS = 3600
 
 
 def dbt_vars_args(settings_vars: Mapping[str, Any]) -> list[str]:
@@ -99,6 +105,17 @@ class WarehouseDbtResource(DbtCliResource):
         if kept.exists():
             shutil.copyfile(kept, target / PARTIAL_PARSE_FILE)
         return target
+
+    @staticmethod
+    def prune_run_targets(target_dir: Path = DBT_PROJECT_DIR / "target", now: float | None = None) -> list[Path]:
+        """Remove the run-* target folders beyond the newest RUN_TARGETS_KEPT that are older than
+        RUN_TARGET_MIN_AGE_SECONDS; the ones removed."""
+        now = time.time() if now is None else now
+        runs = sorted((p for p in target_dir.glob("run-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+        removed = [p for p in runs[RUN_TARGETS_KEPT:] if now - p.stat().st_mtime > RUN_TARGET_MIN_AGE_SECONDS]
+        for path in removed:
+            shutil.rmtree(path, ignore_errors=True)
+        return removed
 
     @staticmethod
     def keep_parse_state(key: str, target: Path) -> None:

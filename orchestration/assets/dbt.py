@@ -134,6 +134,7 @@ def funnelcast_dbt_assets(context: dg.AssetExecutionContext, dbt: WarehouseDbtRe
                                         metadata=error.metadata) from error
     finally:  # a failed test leaves a good parse too
         dbt.keep_parse_state(state_key, target)
+        dbt.prune_run_targets()
     # Only a whole build that got this far (no error-severity test failed) leaves them out for good.
     if retracted and not context.is_subset:
         with duckdb.get_connection() as con:
