@@ -54,8 +54,9 @@ from ingest.mapping import ColumnSpec, KindMapping, Mapping, identity_mapping, s
 from ingest.parsers import PARSER_OPTIONS, expectation, rounding_loss, suggestion, typed_expr
 from ingest.sql_text import quote_ident, sql_literal
 
-STAGE = "_funnelcast_stage"  # temp table holding a batch's rows as text, by file id (_fid) and line
-STAGE_READ = "_funnelcast_stage_read"  # the rows as DuckDB's CSV reader returned them, before their lines are known
+STAGE = "_funnelcast_stage"  # temp view: a batch's rows as text, by file id (_fid) and line, of the files not unusable
+STAGE_READ = "_funnelcast_stage_read"  # temp table: the rows as DuckDB's CSV reader returned them, numbered as read (_g)
+STAGE_LINES = "_funnelcast_stage_lines"  # the line (_line) of each row (_g) of files whose records are not one per line
 READER_REJECTS = "_funnelcast_reader_rejects"  # rows DuckDB's CSV reader could not split
 READER_REJECT_SCANS = "_funnelcast_reader_reject_scans"
 UNSPLIT = "_funnelcast_unsplit"  # the reader's rejects, by file line and header column name
@@ -378,7 +379,8 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
     """
     # The paths come from the landing folder: bound as a parameter, never spliced into SQL.
     params: dict[str, object] = {"paths": _paths(dfs)}
-    for table in (STAGE, STAGE_READ, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, REJECTED_RECORDS):
+    con.execute(f"DROP VIEW IF EXISTS {STAGE}")
+    for table in (STAGE_READ, STAGE_LINES, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, REJECTED_RECORDS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     if header is None:  # parquet, one file at a time: typed by its writer, every row readable
         (df,) = dfs
@@ -390,10 +392,11 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         numbered = "file_row_number" not in {n.lower() for n in names}
         line = "file_row_number + 1" if numbered else "row_number() OVER ()"
         con.execute(
-            f"CREATE TEMP TABLE {STAGE} AS SELECT {as_text}, 0 AS _fid, {line} AS _line "
+            f"CREATE TEMP TABLE {STAGE_READ} AS SELECT {as_text}, 0 AS _fid, {line} AS _line "
             f"FROM read_parquet($path{', file_row_number = true' if numbered else ''})",
             params,
         )
+        con.execute(f"CREATE TEMP VIEW {STAGE} AS SELECT * FROM {STAGE_READ}")
         # The footer's row count, against the rows decoded: a second count, from the file's own metadata.
         footer = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata($path)", params).fetchone()[0] or 0
         decoded = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
@@ -438,16 +441,17 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         f"""
         SELECT f._fid, l.header_open, l.last_open, l.opened, l.last_line, l.swallowed,
                coalesce(r.records, 0), coalesce(s.staged, 0), coalesce(s.in_order AND l.in_order, true), coalesce(j.rejected, 0),
-               coalesce(j.bad_refs, 0), m.merged_start
+               coalesce(j.bad_refs, 0), m.merged_start, coalesce(r.one_per_line, true), coalesce(s.g0, 0)
         FROM {_FILE_IDS} f
         LEFT JOIN (SELECT _fid, bool_or(ends_quoted) FILTER (WHERE n = 1) AS header_open, arg_max(ends_quoted, n) AS last_open,
                           1 + coalesce(max(n) FILTER (WHERE NOT ends_quoted), 0) AS opened, max(n) AS last_line,
                           min(n) FILTER (WHERE starts_quoted AND ends_quoted AND commas = $k) AS swallowed,
                           max(n) = count(*) AS in_order
                    FROM {LINES} GROUP BY 1) l ON l._fid = f._fid
-        LEFT JOIN (SELECT _fid, count(*) FILTER (WHERE rec_no >= 2 AND NOT blank) AS records FROM {RECORDS} GROUP BY 1) r
-               ON r._fid = f._fid
-        LEFT JOIN (SELECT _fid, count(*) AS staged, max(_g) - min(_g) + 1 = count(*) AS in_order
+        LEFT JOIN (SELECT _fid, count(*) FILTER (WHERE rec_no >= 2 AND NOT blank) AS records,
+                          bool_and(start_line = rec_no AND (rec_no < 2 OR NOT blank)) AS one_per_line
+                   FROM {RECORDS} GROUP BY 1) r ON r._fid = f._fid
+        LEFT JOIN (SELECT _fid, count(*) AS staged, max(_g) - min(_g) + 1 = count(*) AS in_order, min(_g) AS g0
                    FROM {STAGE_READ} GROUP BY 1) s ON s._fid = f._fid
         LEFT JOIN (SELECT j._fid, count(*) AS rejected,
                           count(*) FILTER (WHERE r.rec_no IS NULL OR r.blank OR r.rec_no < 2) AS bad_refs
@@ -461,7 +465,9 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         """,
         {"paths": params["paths"], "k": len(header) - 1},
     ).fetchall()
-    for fid, header_open, last_open, opened, last_line, swallowed, records, staged, in_order, rejected, bad_refs, merged in checks:
+    one_record_per_line: dict[int, int] = {}  # file id -> its first row's _g, for the files whose k-th row is on line k + 1
+    for (fid, header_open, last_open, opened, last_line, swallowed, records, staged, in_order, rejected, bad_refs, merged,
+         one_per_line, g0) in checks:
         if not in_order:
             # Rows are numbered in the order read, each file's after the previous one's; a batch
             # whose files came back interleaved is loaded again one file at a time.
@@ -471,26 +477,42 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
                                  swallowed, records, staged + rejected, bad_refs, merged)
         if message:
             verdicts.failed[fid] = message
+        elif one_per_line and not rejected:
+            one_record_per_line[fid] = g0
     # The reader skips blank lines and the records it rejects, and numbers records, not
-    # lines: a row's line is the start of the n-th record that is neither.
+    # lines: a row's line is the start of the k-th record that is neither.  In a file with
+    # neither and no value spanning lines (the usual file), that is line k + 1: worked out
+    # as the rows are read, with no join.  STAGE is a view (the rows are not copied again).
     usable = [fid for fid in range(len(dfs)) if fid not in verdicts.failed]
-    con.execute(
-        f"""
-        CREATE TEMP TABLE {STAGE} AS
-        WITH first_row AS (SELECT _fid, min(_g) AS g0 FROM {STAGE_READ} GROUP BY 1),
-        usable AS (SELECT CAST(unnest($usable) AS INTEGER) AS _fid),
-        data_lines AS (
-            SELECT r._fid, row_number() OVER (PARTITION BY r._fid ORDER BY r.rec_no) AS k, r.start_line
-            FROM {RECORDS} r SEMI JOIN usable u ON u._fid = r._fid
-            ANTI JOIN {REJECTED_RECORDS} j ON j._fid = r._fid AND j.line = r.rec_no
-            WHERE r.rec_no >= 2 AND NOT r.blank
-        ),
-        read_rows AS (SELECT s.*, s._g - g.g0 + 1 AS k FROM {STAGE_READ} s JOIN first_row g ON g._fid = s._fid)
-        SELECT s.* EXCLUDE (_g, k), d.start_line AS _line
-        FROM read_rows s JOIN data_lines d ON d._fid = s._fid AND d.k = s.k
-        """,
-        {"usable": usable},
-    )
+    joined = [fid for fid in usable if fid not in one_record_per_line]
+    if joined:
+        con.execute(
+            f"""
+            CREATE TEMP TABLE {STAGE_LINES} AS
+            WITH first_row AS (SELECT _fid, min(_g) AS g0 FROM {STAGE_READ} GROUP BY 1),
+            joined AS (SELECT CAST(unnest($joined) AS INTEGER) AS _fid),
+            data_lines AS (
+                SELECT r._fid, row_number() OVER (PARTITION BY r._fid ORDER BY r.rec_no) AS k, r.start_line
+                FROM {RECORDS} r SEMI JOIN joined u ON u._fid = r._fid
+                ANTI JOIN {REJECTED_RECORDS} j ON j._fid = r._fid AND j.line = r.rec_no
+                WHERE r.rec_no >= 2 AND NOT r.blank
+            )
+            SELECT g.g0 + d.k - 1 AS _g, d.start_line AS _line FROM data_lines d JOIN first_row g ON g._fid = d._fid
+            """,
+            {"joined": joined},
+        )
+    # A view cannot take parameters: the file ids and row numbers are integers, written into it.
+    branches = []
+    if one_record_per_line:
+        fids = sorted(one_record_per_line)
+        first = "[" + ", ".join(str(int(one_record_per_line.get(fid, 0))) for fid in range(max(fids) + 1)) + "]"
+        only = "" if len(fids) == len(dfs) else f" WHERE list_contains({[int(f) for f in fids]}, s._fid)"
+        branches.append(f"SELECT s.* EXCLUDE (_g), s._g - {first}[s._fid + 1] + 2 AS _line FROM {STAGE_READ} s{only}")
+    if joined:
+        branches.append(f"SELECT s.* EXCLUDE (_g), x._line FROM {STAGE_READ} s JOIN {STAGE_LINES} x ON x._g = s._g")
+    if not branches:
+        branches.append(f"SELECT s.* EXCLUDE (_g), CAST(NULL AS BIGINT) AS _line FROM {STAGE_READ} s WHERE false")
+    con.execute(f"CREATE TEMP VIEW {STAGE} AS {' UNION ALL '.join(branches)}")
     reason = (
         "CASE j.error_type "
         f"WHEN 'LINE SIZE OVER MAXIMUM' THEN 'the record is longer than csv_max_record_bytes ({policy.csv_max_record_bytes} "
@@ -511,8 +533,8 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         """,
         {"headers": header, "usable": usable},
     )
-    # Only STAGE and UNSPLIT are read from here on: the rest is freed before the rows are mapped.
-    for table in (STAGE_READ, REJECTED_RECORDS, LINES, RECORDS):
+    # Only STAGE (STAGE_READ and STAGE_LINES) and UNSPLIT are read from here on: the rest is freed before the rows are mapped.
+    for table in (REJECTED_RECORDS, LINES, RECORDS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return verdicts
 
@@ -953,8 +975,12 @@ def _build_mapped(
             if conditions:
                 where = "WHERE " + " AND ".join(f"({c}) IS NOT NULL" for c in conditions)
         selects.append(f"SELECT {', '.join(cols)} FROM {STAGE} AS s {joins} {where}")
+    # Each typed value is parsed here, once: the problem checks and the insert read the result.
+    parsed = [f"{_typed(col, kmap, all_specs[0][col.name], all_specs)} AS {_parsed(i)}"
+              for i, col in enumerate(kind.columns) if col.name in all_specs[0] and col.type != "text"]
     con.execute(f"DROP TABLE IF EXISTS {MAPPED}")
-    con.execute(f"CREATE TEMP TABLE {MAPPED} AS " + " UNION ALL ".join(selects))
+    con.execute(f"CREATE TEMP TABLE {MAPPED} AS SELECT *{''.join(', ' + p for p in parsed)} "
+                f"FROM ({' UNION ALL '.join(selects)}) AS m")
     # The spec of each column as the first entry has it: what messages name; and every
     # entry's, for parsing (entries may read columns written differently).
     return all_specs[0], extras, all_specs
@@ -972,6 +998,11 @@ def _per_entry(col: Column, kmap: KindMapping, spec: ColumnSpec | None, entry_sp
         if len(set(exprs)) > 1:
             return "(CASE _entry " + " ".join(f"WHEN {i} THEN {x or 'NULL'}" for i, x in enumerate(exprs)) + " END)"
     return one(spec)
+
+
+def _parsed(i: int) -> str:
+    """MAPPED's column holding the parsed value of the kind's i-th column (one that is not text)."""
+    return f"_t{i}"
 
 
 def _typed(col: Column, kmap: KindMapping, spec: ColumnSpec | None,
@@ -1002,7 +1033,6 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
         if col.type == "text":
             continue
         opts = kmap.parser_options(specs[col.name], col.type)
-        typed = _typed(col, kmap, specs[col.name], entry_specs)
         implausible = "NULL"
         if col.type == "timestamp":
             params.update(earliest=datetime.combine(earliest, datetime.min.time()), latest=latest)
@@ -1022,13 +1052,13 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
                            "which would store ' || CAST(t AS VARCHAR) END")
         params[f"col{i}"] = col.name
         params[f"bad{i}"] = f"not {expectation(col.type, opts)} (contract type {col.type})"
-        # The value is parsed once, then judged.
+        # The value was parsed once, in MAPPED: here it is judged.
         checks.append(
             f"""
             SELECT _fid, _line, $col{i}, v, reason, unparsed FROM (
                 SELECT _fid, _line, v, t IS NULL AS unparsed,
                        CASE WHEN t IS NULL THEN $bad{i} ELSE {implausible} END AS reason
-                FROM (SELECT _fid, _line, _entry, {src}, {src} AS v, {typed} AS t FROM {MAPPED} WHERE {src} IS NOT NULL)
+                FROM (SELECT _fid, _line, _entry, {src}, {src} AS v, {_parsed(i)} AS t FROM {MAPPED} WHERE {src} IS NOT NULL)
             ) AS p WHERE reason IS NOT NULL
             """
         )
@@ -1207,7 +1237,8 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
         ).fetchall()
         # The rows as read are not needed any more (PROBLEMS holds the records of the bad ones):
         # freed before the rows are written, the step that needs the most memory.
-        for table in (STAGE, UNSPLIT):
+        con.execute(f"DROP VIEW IF EXISTS {STAGE}")
+        for table in (STAGE_READ, STAGE_LINES, UNSPLIT):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         wrong_parsers = _parsers_that_match_nothing(con, dfs, kind, mapping, specs)
         log = []
@@ -1229,8 +1260,9 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
                             "rows_loaded": rows_read - rejected, "rows_read": rows_read, "rows_rejected": rejected,
                             "rows_derived": derived})
         if loads:
-            _write_rows(con, kind, kmap, mapping, specs, extras, entry_specs, log)
-    for table in (STAGE, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, PROBLEMS, MAPPED,
+            _write_rows(con, kind, kmap, mapping, specs, extras, entry_specs, log, len(dfs))
+    con.execute(f"DROP VIEW IF EXISTS {STAGE}")
+    for table in (STAGE_READ, STAGE_LINES, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, PROBLEMS, MAPPED,
                   *(f"{LOOKUP}{i}" for i in range(len(kmap.lookups)))):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return [loads[fid] if fid in loads else errors[fid] for fid in range(len(dfs))]
@@ -1238,7 +1270,7 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
 
 def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMapping, mapping: Mapping,
                 specs: dict[str, ColumnSpec], extras: list[str], entry_specs: list[dict[str, ColumnSpec]],
-                log: list[dict[str, object]]) -> None:
+                log: list[dict[str, object]], batch_size: int) -> None:
     """The good files' rows to raw.<kind>, their bad rows to raw.rejected_rows, one load log row each
     (`log`: the files, with their id in the batch and their counts)."""
     for extra in extras:
@@ -1249,21 +1281,37 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMappin
         con.execute(f"ALTER TABLE raw.{kind.name} ADD COLUMN IF NOT EXISTS _source_record JSON")
     columns = [c for c in kind.columns if c.name in specs]
     targets = [quote_ident(c.name) for c in columns] + [quote_ident(e) for e in extras]
-    values = [_typed(c, kmap, specs[c.name], entry_specs) for c in columns] + [f"_x{j}" for j in range(len(extras))]
+    values = [_parsed(kind.columns.index(c)) if c.type != "text" else quote_ident(c.name) for c in columns]
+    values += [f"_x{j}" for j in range(len(extras))]
     if not kmap.identity:
         targets.append("_source_record")
         values.append("_source_record")
     # The good files, by id: where each row's drop and file come from.
     good = "(SELECT unnest($log, recursive := true))"
     params = {"log": [{"_log_fid": e["_log_fid"], "_log_drop": e["_log_drop"], "_log_file": e["_log_file"]} for e in log]}
+    # Each row's drop and file are looked up by its file id in two lists (None for a file not loaded); the
+    # rows of a file not loaded are left out only when the batch has one, and the bad rows only when a
+    # loaded file has some (the usual batch has neither).  The rows go in as MAPPED holds them: nothing
+    # downstream reads raw in its physical order (staging orders versions by _drop, _file, _line).
+    by_fid: dict[int, dict[str, object]] = {int(e["_log_fid"]): e for e in log}  # type: ignore[call-overload]
+    drops = [by_fid[fid]["_log_drop"] if fid in by_fid else None for fid in range(batch_size)]
+    files = [by_fid[fid]["_log_file"] if fid in by_fid else None for fid in range(batch_size)]
+    keep = [] if len(by_fid) == batch_size else [f"list_contains($good, m._fid)"]
+    with_problems = [fid for fid, e in by_fid.items() if e["rows_rejected"]]
+    anti = (f"ANTI JOIN (SELECT _fid, line FROM {PROBLEMS} WHERE list_contains($bad, _fid)) p "
+            "ON p._fid = m._fid AND p.line = m._line") if with_problems else ""
+    insert_params: dict[str, object] = {"drops": drops, "files": files, "snapshot": kmap.snapshot}
+    if keep:
+        insert_params["good"] = sorted(by_fid)
+    if with_problems:
+        insert_params["bad"] = with_problems
     con.execute(
         f"""
         INSERT INTO raw.{kind.name} ({', '.join(targets)}, _drop, _file, _line, _loaded_at, _snapshot)
-        SELECT {', '.join(values)}, g._log_drop, g._log_file, _line, timezone('UTC', now()), $snapshot
-        FROM {MAPPED} m JOIN {good} g ON g._log_fid = m._fid ANTI JOIN {PROBLEMS} p ON p._fid = m._fid AND p.line = m._line
-        ORDER BY m._fid, m._line, m._entry
+        SELECT {', '.join(values)}, $drops[m._fid + 1], $files[m._fid + 1], m._line, timezone('UTC', now()), $snapshot
+        FROM {MAPPED} m {anti} {'WHERE ' + ' AND '.join(keep) if keep else ''}
         """,
-        {**params, "snapshot": kmap.snapshot},
+        insert_params,
     )
     con.execute(
         f"""
