@@ -727,9 +727,21 @@ class _Source:
         return ", ".join((self.names or self.columns).values())
 
 
+# A reference to a column of a staged file (s."c3", a lookup's "c0"): cheap to name more than once.
+_COLUMN_REF = re.compile(r'(?:[A-Za-z_][A-Za-z0-9_]*\.)?"c[0-9]+"')
+
+
 def _clean(ref: str) -> str:
-    """Text as the contract wants it: trimmed, and empty means null."""
-    return f"nullif(trim({ref}), '')"
+    """Text as the contract wants it: trimmed, and empty means null.
+
+    trim copies every value; most values have nothing to trim.  A value whose first and last
+    characters are printable ASCII other than the space (trim removes spaces, U+0020 and the
+    other Unicode space separators, all beyond ASCII) is its own trimmed, non-empty self and is
+    kept as read; any other goes through trim.  Only for a column reference: an expression
+    would be worked out three times."""
+    if not _COLUMN_REF.fullmatch(ref):
+        return f"nullif(trim({ref}), '')"
+    return f"(CASE WHEN ord({ref}) BETWEEN 33 AND 126 AND ord({ref}[-1]) BETWEEN 33 AND 126 THEN {ref} ELSE nullif(trim({ref}), '') END)"
 
 
 class _Resolver:
