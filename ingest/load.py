@@ -1,8 +1,8 @@
 """Loading export drops into the DuckDB tables raw.<kind>.
 
 Bulk data never passes through Python: DuckDB reads each file (read_csv with every
-column as text, or read_parquet) into a temporary table, the contract's types are
-checked and cast in SQL, and the typed rows are appended to raw.<kind> together with
+column as text, or read_parquet) into a temporary table, each value is parsed once into
+its contract type in SQL (one table that the checks and the insert both read), and the typed rows are appended to raw.<kind> together with
 the drop, file and line they came from.  raw.load_log records every file loaded
 (with its sha256), so loading the same drop again adds nothing.
 
