@@ -2,9 +2,10 @@
 
 Bulk data never passes through Python: DuckDB reads each file (read_csv with every
 column as text, or read_parquet) into a temporary table, each value is parsed once into
-its contract type in SQL (one table that the checks and the insert both read), and the typed rows are appended to raw.<kind> together with
-the drop, file and line they came from.  raw.load_log records every file loaded
-(with its sha256), so loading the same drop again adds nothing.
+its contract type in SQL (one table that the checks and the insert both read), and the
+typed rows are appended to raw.<kind> together with the drop, file and line they came
+from.  raw.load_log records every file loaded (with its sha256), so loading the same drop
+again adds nothing.
 
 What a load costs follows its rows, not its files: the new files of a kind are loaded in
 batches (consecutive CSV files with one header and compression, up to MAX_BATCH_BYTES of
@@ -654,13 +655,14 @@ def _follow_quote_state(source: str) -> str:
         """
 
 
-def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], policy: RejectPolicy, utf8: bool = False) -> None:
+def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], policy: RejectPolicy,
+                      utf8: bool = False) -> None:
     """Count the files' records a second way, independently of DuckDB's CSV parser: DuckDB
     reads each file as raw lines (no quote, no delimiter; Latin-1, so that no byte can fail),
     and SQL follows the quote state from line to line.  Files that verify_integrity found to be
     UTF-8 throughout (`utf8`) are read as UTF-8, which DuckDB reads faster: the same lines, and
-    the same quotes, commas and spaces in them (UTF-8 encodes no other character with those bytes).  Fills LINES (_fid, n: the line in its
-    file, blank, starts_quoted, commas, ends_quoted) and RECORDS (_fid; rec_no as the parser
+    the same quotes, commas and spaces in them (UTF-8 encodes no other character with those
+    bytes).  Fills LINES (_fid, n: the line in its file, blank, starts_quoted, commas, ends_quoted) and RECORDS (_fid; rec_no as the parser
     numbers records: header = 1, blank lines included; start_line; end_line; blank).
 
     Each line is a function of the state at its start (inside quotes or not): a line with
