@@ -1,10 +1,11 @@
 """Loading export drops into the DuckDB tables raw.<kind>.
 
 Bulk data never passes through Python: DuckDB reads each file (read_csv with every
-column as text, or read_parquet) into a temporary table, the contract's types are
-checked and cast in SQL, and the typed rows are appended to raw.<kind> together with
-the drop, file and line they came from.  raw.load_log records every file loaded
-(with its sha256), so loading the same drop again adds nothing.
+column as text, or read_parquet) into a temporary table, each value is parsed once into
+its contract type in SQL (one table that the checks and the insert both read), and the
+typed rows are appended to raw.<kind> together with the drop, file and line they came
+from.  raw.load_log records every file loaded (with its sha256), so loading the same drop
+again adds nothing.
 
 What a load costs follows its rows, not its files: the new files of a kind are loaded in
 batches (consecutive CSV files with one header and compression, up to MAX_BATCH_BYTES of
@@ -36,6 +37,7 @@ checked on every run).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import fnmatch
 import gzip
@@ -54,8 +56,9 @@ from ingest.mapping import ColumnSpec, KindMapping, Mapping, identity_mapping, s
 from ingest.parsers import PARSER_OPTIONS, expectation, rounding_loss, suggestion, typed_expr
 from ingest.sql_text import quote_ident, sql_literal
 
-STAGE = "_funnelcast_stage"  # temp table holding a batch's rows as text, by file id (_fid) and line
-STAGE_READ = "_funnelcast_stage_read"  # the rows as DuckDB's CSV reader returned them, before their lines are known
+STAGE = "_funnelcast_stage"  # temp view: a batch's rows as text, by file id (_fid) and line, of the files not unusable
+STAGE_READ = "_funnelcast_stage_read"  # temp table: the rows as DuckDB's CSV reader returned them, numbered as read (rowid)
+STAGE_LINES = "_funnelcast_stage_lines"  # the line (_line) of each row (_g: its rowid) of files whose records are not one per line
 READER_REJECTS = "_funnelcast_reader_rejects"  # rows DuckDB's CSV reader could not split
 READER_REJECT_SCANS = "_funnelcast_reader_reject_scans"
 UNSPLIT = "_funnelcast_unsplit"  # the reader's rejects, by file line and header column name
@@ -222,7 +225,7 @@ def _is_gzip(df: DropFile) -> bool:
     return df.path.name.lower().endswith(".gz")
 
 
-def verify_integrity(df: DropFile) -> None:
+def verify_integrity(df: DropFile) -> bool:
     """Check the file's own integrity before any of its rows is used; raise ContractError if it fails.
 
     A `.gz` file is decompressed to its end by Python's gzip module, which checks every
@@ -231,6 +234,9 @@ def verify_integrity(df: DropFile) -> None:
     by a line feed (a CR-only file) would be split differently by DuckDB and by the second
     count.  A parquet file must start and end with its magic number (a truncated copy does
     not); its footer is checked against the rows decoded, in _read_into_stage.
+
+    Returns whether the file is UTF-8 throughout, with no byte order mark (a CSV the second
+    count can read as UTF-8, see _physical_records); False for parquet.
     """
     if df.is_parquet:
         try:
@@ -250,13 +256,23 @@ def verify_integrity(df: DropFile) -> None:
                 f"{'is empty' if size == 0 else 'does not'}): it is corrupt or was cut short while it was copied. "
                 "Re-export it. Nothing from this file was loaded."
             )
-        return
+        return False
     lines_before = 0  # line feeds before `pending`
     pending = b""
+    # Whether the bytes are UTF-8 throughout (None once they are not), decoded only where a chunk
+    # is not plain ASCII; a byte order mark counts as not (the second count keeps it on line 1).
+    utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
     try:
         with (gzip.open(df.path, "rb") if _is_gzip(df) else df.path.open("rb")) as f:
             while True:
                 chunk = f.read(CHUNK)
+                if lines_before == 0 and not pending and chunk.startswith(codecs.BOM_UTF8):
+                    utf8 = None
+                if utf8 is not None and not (chunk.isascii() and not utf8.getstate()[0]):
+                    try:
+                        utf8.decode(chunk, final=not chunk)
+                    except UnicodeDecodeError:
+                        utf8 = None
                 data = pending + chunk
                 # A CR at the end of a chunk may be the first half of a CRLF: decide with the next chunk.
                 pending = data[-1:] if chunk and data.endswith(b"\r") else b""
@@ -282,6 +298,7 @@ def verify_integrity(df: DropFile) -> None:
         ) from exc
     except OSError as exc:
         raise ContractError(f"{df.label}: the file cannot be read ({exc}). Nothing from this file was loaded.") from exc
+    return utf8 is not None
 
 
 # ----------------------------------------------------------------------------- reading
@@ -365,7 +382,7 @@ class _ReadVerdicts:
 
 
 def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header: list[str] | None,
-                     policy: RejectPolicy) -> _ReadVerdicts:
+                     policy: RejectPolicy, utf8: bool = False) -> _ReadVerdicts:
     """Materialise a batch of files (CSV files sharing one header and compression, or one
     parquet file) as text columns (c0, c1, ... in the header's order) with the file's id
     (_fid, its position in dfs) and the line where each record starts (_line), and their
@@ -378,7 +395,8 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
     """
     # The paths come from the landing folder: bound as a parameter, never spliced into SQL.
     params: dict[str, object] = {"paths": _paths(dfs)}
-    for table in (STAGE, STAGE_READ, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, REJECTED_RECORDS):
+    con.execute(f"DROP VIEW IF EXISTS {STAGE}")
+    for table in (STAGE_READ, STAGE_LINES, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, REJECTED_RECORDS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     if header is None:  # parquet, one file at a time: typed by its writer, every row readable
         (df,) = dfs
@@ -390,10 +408,11 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         numbered = "file_row_number" not in {n.lower() for n in names}
         line = "file_row_number + 1" if numbered else "row_number() OVER ()"
         con.execute(
-            f"CREATE TEMP TABLE {STAGE} AS SELECT {as_text}, 0 AS _fid, {line} AS _line "
+            f"CREATE TEMP TABLE {STAGE_READ} AS SELECT {as_text}, 0 AS _fid, {line} AS _line "
             f"FROM read_parquet($path{', file_row_number = true' if numbered else ''})",
             params,
         )
+        con.execute(f"CREATE TEMP VIEW {STAGE} AS SELECT * FROM {STAGE_READ}")
         # The footer's row count, against the rows decoded: a second count, from the file's own metadata.
         footer = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata($path)", params).fetchone()[0] or 0
         decoded = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
@@ -404,14 +423,16 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
                     "csv_line VARCHAR, error_message VARCHAR)")
         return _ReadVerdicts(names)
     # The contract's dialect, stated rather than sniffed: a file in another dialect
-    # fails on its header instead of being read as something else.  _g numbers the rows
-    # in the order read, files one after the other (checked below).
+    # fails on its header instead of being read as something else.  The table's rowid numbers
+    # the rows in the order read, files one after the other (checked below): DuckDB keeps the
+    # reader's order when it inserts (preserve_insertion_order, on by default), and reads in
+    # parallel (row_number() OVER () would number the rows on one thread, half the speed).
     params["columns"] = {stage_column(i): "VARCHAR" for i in range(len(header))}
     try:
         con.execute(
             f"""
             CREATE TEMP TABLE {STAGE_READ} AS
-            SELECT *, CAST(file_index AS INTEGER) AS _fid, row_number() OVER () AS _g
+            SELECT *, CAST(file_index AS INTEGER) AS _fid
             FROM read_csv($paths, auto_detect = false, header = true, columns = $columns,
                           delim = ',', quote = '"', escape = '"', {_csv_options(dfs[0], policy)},
                           store_rejects = true, rejects_table = '{READER_REJECTS}', rejects_scan = '{READER_REJECT_SCANS}')
@@ -421,7 +442,7 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
     except duckdb.Error as exc:
         raise ContractError(f"{dfs[0].label}: DuckDB could not read the file: {_first_lines(exc)}. Nothing from this file "
                             "was loaded.") from exc
-    _physical_records(con, dfs, policy)
+    _physical_records(con, dfs, policy, utf8)
     # The reader's rejects by file id and record number (as the reader numbers records: header = 1).
     con.execute(
         f"""
@@ -438,16 +459,17 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         f"""
         SELECT f._fid, l.header_open, l.last_open, l.opened, l.last_line, l.swallowed,
                coalesce(r.records, 0), coalesce(s.staged, 0), coalesce(s.in_order AND l.in_order, true), coalesce(j.rejected, 0),
-               coalesce(j.bad_refs, 0), m.merged_start
+               coalesce(j.bad_refs, 0), m.merged_start, coalesce(r.one_per_line, true), coalesce(s.g0, 0)
         FROM {_FILE_IDS} f
         LEFT JOIN (SELECT _fid, bool_or(ends_quoted) FILTER (WHERE n = 1) AS header_open, arg_max(ends_quoted, n) AS last_open,
                           1 + coalesce(max(n) FILTER (WHERE NOT ends_quoted), 0) AS opened, max(n) AS last_line,
                           min(n) FILTER (WHERE starts_quoted AND ends_quoted AND commas = $k) AS swallowed,
                           max(n) = count(*) AS in_order
                    FROM {LINES} GROUP BY 1) l ON l._fid = f._fid
-        LEFT JOIN (SELECT _fid, count(*) FILTER (WHERE rec_no >= 2 AND NOT blank) AS records FROM {RECORDS} GROUP BY 1) r
-               ON r._fid = f._fid
-        LEFT JOIN (SELECT _fid, count(*) AS staged, max(_g) - min(_g) + 1 = count(*) AS in_order
+        LEFT JOIN (SELECT _fid, count(*) FILTER (WHERE rec_no >= 2 AND NOT blank) AS records,
+                          bool_and(start_line = rec_no AND (rec_no < 2 OR NOT blank)) AS one_per_line
+                   FROM {RECORDS} GROUP BY 1) r ON r._fid = f._fid
+        LEFT JOIN (SELECT _fid, count(*) AS staged, max(rowid) - min(rowid) + 1 = count(*) AS in_order, min(rowid) AS g0
                    FROM {STAGE_READ} GROUP BY 1) s ON s._fid = f._fid
         LEFT JOIN (SELECT j._fid, count(*) AS rejected,
                           count(*) FILTER (WHERE r.rec_no IS NULL OR r.blank OR r.rec_no < 2) AS bad_refs
@@ -461,7 +483,9 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         """,
         {"paths": params["paths"], "k": len(header) - 1},
     ).fetchall()
-    for fid, header_open, last_open, opened, last_line, swallowed, records, staged, in_order, rejected, bad_refs, merged in checks:
+    one_record_per_line: dict[int, int] = {}  # file id -> its first row's rowid, for the files whose k-th row is on line k + 1
+    for (fid, header_open, last_open, opened, last_line, swallowed, records, staged, in_order, rejected, bad_refs, merged,
+         one_per_line, g0) in checks:
         if not in_order:
             # Rows are numbered in the order read, each file's after the previous one's; a batch
             # whose files came back interleaved is loaded again one file at a time.
@@ -471,26 +495,42 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
                                  swallowed, records, staged + rejected, bad_refs, merged)
         if message:
             verdicts.failed[fid] = message
+        elif one_per_line and not rejected:
+            one_record_per_line[fid] = g0
     # The reader skips blank lines and the records it rejects, and numbers records, not
-    # lines: a row's line is the start of the n-th record that is neither.
+    # lines: a row's line is the start of the k-th record that is neither.  In a file with
+    # neither and no value spanning lines (the usual file), that is line k + 1: worked out
+    # as the rows are read, with no join.  STAGE is a view (the rows are not copied again).
     usable = [fid for fid in range(len(dfs)) if fid not in verdicts.failed]
-    con.execute(
-        f"""
-        CREATE TEMP TABLE {STAGE} AS
-        WITH first_row AS (SELECT _fid, min(_g) AS g0 FROM {STAGE_READ} GROUP BY 1),
-        usable AS (SELECT CAST(unnest($usable) AS INTEGER) AS _fid),
-        data_lines AS (
-            SELECT r._fid, row_number() OVER (PARTITION BY r._fid ORDER BY r.rec_no) AS k, r.start_line
-            FROM {RECORDS} r SEMI JOIN usable u ON u._fid = r._fid
-            ANTI JOIN {REJECTED_RECORDS} j ON j._fid = r._fid AND j.line = r.rec_no
-            WHERE r.rec_no >= 2 AND NOT r.blank
-        ),
-        read_rows AS (SELECT s.*, s._g - g.g0 + 1 AS k FROM {STAGE_READ} s JOIN first_row g ON g._fid = s._fid)
-        SELECT s.* EXCLUDE (_g, k), d.start_line AS _line
-        FROM read_rows s JOIN data_lines d ON d._fid = s._fid AND d.k = s.k
-        """,
-        {"usable": usable},
-    )
+    joined = [fid for fid in usable if fid not in one_record_per_line]
+    if joined:
+        con.execute(
+            f"""
+            CREATE TEMP TABLE {STAGE_LINES} AS
+            WITH first_row AS (SELECT _fid, min(rowid) AS g0 FROM {STAGE_READ} GROUP BY 1),
+            joined AS (SELECT CAST(unnest($joined) AS INTEGER) AS _fid),
+            data_lines AS (
+                SELECT r._fid, row_number() OVER (PARTITION BY r._fid ORDER BY r.rec_no) AS k, r.start_line
+                FROM {RECORDS} r SEMI JOIN joined u ON u._fid = r._fid
+                ANTI JOIN {REJECTED_RECORDS} j ON j._fid = r._fid AND j.line = r.rec_no
+                WHERE r.rec_no >= 2 AND NOT r.blank
+            )
+            SELECT g.g0 + d.k - 1 AS _g, d.start_line AS _line FROM data_lines d JOIN first_row g ON g._fid = d._fid
+            """,
+            {"joined": joined},
+        )
+    # A view cannot take parameters: the file ids and row numbers are integers, written into it.
+    branches = []
+    if one_record_per_line:
+        fids = sorted(one_record_per_line)
+        first = "[" + ", ".join(str(int(one_record_per_line.get(fid, 0))) for fid in range(max(fids) + 1)) + "]"
+        only = "" if len(fids) == len(dfs) else f" WHERE list_contains({[int(f) for f in fids]}, s._fid)"
+        branches.append(f"SELECT s.*, s.rowid - {first}[s._fid + 1] + 2 AS _line FROM {STAGE_READ} s{only}")
+    if joined:
+        branches.append(f"SELECT s.*, x._line FROM {STAGE_READ} s JOIN {STAGE_LINES} x ON x._g = s.rowid")
+    if not branches:
+        branches.append(f"SELECT s.*, CAST(NULL AS BIGINT) AS _line FROM {STAGE_READ} s WHERE false")
+    con.execute(f"CREATE TEMP VIEW {STAGE} AS {' UNION ALL '.join(branches)}")
     reason = (
         "CASE j.error_type "
         f"WHEN 'LINE SIZE OVER MAXIMUM' THEN 'the record is longer than csv_max_record_bytes ({policy.csv_max_record_bytes} "
@@ -511,8 +551,8 @@ def _read_into_stage(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], header
         """,
         {"headers": header, "usable": usable},
     )
-    # Only STAGE and UNSPLIT are read from here on: the rest is freed before the rows are mapped.
-    for table in (STAGE_READ, REJECTED_RECORDS, LINES, RECORDS):
+    # Only STAGE (STAGE_READ and STAGE_LINES) and UNSPLIT are read from here on: the rest is freed before the rows are mapped.
+    for table in (REJECTED_RECORDS, LINES, RECORDS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return verdicts
 
@@ -615,11 +655,14 @@ def _follow_quote_state(source: str) -> str:
         """
 
 
-def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], policy: RejectPolicy) -> None:
+def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], policy: RejectPolicy,
+                      utf8: bool = False) -> None:
     """Count the files' records a second way, independently of DuckDB's CSV parser: DuckDB
-    reads each file as raw lines (Latin-1, so that no byte can fail; no quote, no delimiter),
-    and SQL follows the quote state from line to line.  Fills LINES (_fid, n: the line in its
-    file, blank, starts_quoted, commas, ends_quoted) and RECORDS (_fid; rec_no as the parser
+    reads each file as raw lines (no quote, no delimiter; Latin-1, so that no byte can fail),
+    and SQL follows the quote state from line to line.  Files that verify_integrity found to be
+    UTF-8 throughout (`utf8`) are read as UTF-8, which DuckDB reads faster: the same lines, and
+    the same quotes, commas and spaces in them (UTF-8 encodes no other character with those
+    bytes).  Fills LINES (_fid, n: the line in its file, blank, starts_quoted, commas, ends_quoted) and RECORDS (_fid; rec_no as the parser
     numbers records: header = 1, blank lines included; start_line; end_line; blank).
 
     Each line is a function of the state at its start (inside quotes or not): a line with
@@ -636,11 +679,11 @@ def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], polic
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {LINES} AS
-            SELECT CAST(file_index AS INTEGER) AS _fid, row_number() OVER () AS _g, line IS NULL AS blank,
+            SELECT CAST(file_index AS INTEGER) AS _fid, line IS NULL AS blank,
                    CASE WHEN line IS NULL OR position('"' IN line) = 0 THEN 2 ELSE {bits} END AS f,
                    CASE WHEN position('"' IN coalesce(line, '')) = 0 THEN length(coalesce(line, '')) - length(replace(coalesce(line, ''), ',', '')) END AS commas
             FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
-                          delim = '\u2603', quote = '', escape = '', encoding = 'latin-1', new_line = '\\r\\n',
+                          delim = '\u2603', quote = '', escape = '', encoding = '{"utf-8" if utf8 else "latin-1"}', new_line = '\\r\\n',
                           strict_mode = false, compression = {"'gzip'" if _is_gzip(dfs[0]) else "'none'"},
                           max_line_size = {RAW_LINE_LIMIT}, buffer_size = {RAW_LINE_LIMIT})
             """,
@@ -656,10 +699,10 @@ def _physical_records(con: duckdb.DuckDBPyConnection, dfs: list[DropFile], polic
     # _follow_quote_state would find the same at a high cost (15 s of a 22 s load of 1.8
     # million lines), so only the other files pay them.
     files = [{"fid": fid, "g0": g0, "plain": plain} for fid, g0, plain in con.execute(
-        f"SELECT _fid, min(_g) - 1, bool_and(f IN (0, 2)) FROM {LINES} GROUP BY 1 ORDER BY 1").fetchall()]
+        f"SELECT _fid, min(rowid) - 1, bool_and(f IN (0, 2)) FROM {LINES} GROUP BY 1 ORDER BY 1").fetchall()]
 
     def numbered(plain: bool) -> str:
-        return (f"(SELECT l._fid, l._g - o.g0 AS n, l.blank, l.f, l.commas FROM {LINES} l "
+        return (f"(SELECT l._fid, l.rowid - o.g0 AS n, l.blank, l.f, l.commas FROM {LINES} l "
                 f"JOIN (SELECT unnest($files, recursive := true)) o ON o.fid = l._fid WHERE o.plain = {plain})")
 
     quoted = "" if all(f["plain"] for f in files) else f"UNION ALL ({_follow_quote_state(numbered(False))})"
@@ -705,9 +748,21 @@ class _Source:
         return ", ".join((self.names or self.columns).values())
 
 
+# A reference to a column of a staged file (s."c3", a lookup's "c0"): cheap to name more than once.
+_COLUMN_REF = re.compile(r'(?:[A-Za-z_][A-Za-z0-9_]*\.)?"c[0-9]+"')
+
+
 def _clean(ref: str) -> str:
-    """Text as the contract wants it: trimmed, and empty means null."""
-    return f"nullif(trim({ref}), '')"
+    """Text as the contract wants it: trimmed, and empty means null.
+
+    trim copies every value; most values have nothing to trim.  A value whose first and last
+    characters are printable ASCII other than the space (trim removes spaces, U+0020 and the
+    other Unicode space separators, all beyond ASCII) is its own trimmed, non-empty self and is
+    kept as read; any other goes through trim.  Only for a column reference: an expression
+    would be worked out three times."""
+    if not _COLUMN_REF.fullmatch(ref):
+        return f"nullif(trim({ref}), '')"
+    return f"(CASE WHEN ord({ref}) BETWEEN 33 AND 126 AND ord({ref}[-1]) BETWEEN 33 AND 126 THEN {ref} ELSE nullif(trim({ref}), '') END)"
 
 
 class _Resolver:
@@ -953,8 +1008,12 @@ def _build_mapped(
             if conditions:
                 where = "WHERE " + " AND ".join(f"({c}) IS NOT NULL" for c in conditions)
         selects.append(f"SELECT {', '.join(cols)} FROM {STAGE} AS s {joins} {where}")
+    # Each typed value is parsed here, once: the problem checks and the insert read the result.
+    parsed = [f"{_typed(col, kmap, all_specs[0][col.name], all_specs)} AS {_parsed(i)}"
+              for i, col in enumerate(kind.columns) if col.name in all_specs[0] and col.type != "text"]
     con.execute(f"DROP TABLE IF EXISTS {MAPPED}")
-    con.execute(f"CREATE TEMP TABLE {MAPPED} AS " + " UNION ALL ".join(selects))
+    con.execute(f"CREATE TEMP TABLE {MAPPED} AS SELECT *{''.join(', ' + p for p in parsed)} "
+                f"FROM ({' UNION ALL '.join(selects)}) AS m")
     # The spec of each column as the first entry has it: what messages name; and every
     # entry's, for parsing (entries may read columns written differently).
     return all_specs[0], extras, all_specs
@@ -972,6 +1031,11 @@ def _per_entry(col: Column, kmap: KindMapping, spec: ColumnSpec | None, entry_sp
         if len(set(exprs)) > 1:
             return "(CASE _entry " + " ".join(f"WHEN {i} THEN {x or 'NULL'}" for i, x in enumerate(exprs)) + " END)"
     return one(spec)
+
+
+def _parsed(i: int) -> str:
+    """MAPPED's column holding the parsed value of the kind's i-th column (one that is not text)."""
+    return f"_t{i}"
 
 
 def _typed(col: Column, kmap: KindMapping, spec: ColumnSpec | None,
@@ -1002,7 +1066,6 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
         if col.type == "text":
             continue
         opts = kmap.parser_options(specs[col.name], col.type)
-        typed = _typed(col, kmap, specs[col.name], entry_specs)
         implausible = "NULL"
         if col.type == "timestamp":
             params.update(earliest=datetime.combine(earliest, datetime.min.time()), latest=latest)
@@ -1022,13 +1085,13 @@ def _collect_problems(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: Kind
                            "which would store ' || CAST(t AS VARCHAR) END")
         params[f"col{i}"] = col.name
         params[f"bad{i}"] = f"not {expectation(col.type, opts)} (contract type {col.type})"
-        # The value is parsed once, then judged.
+        # The value was parsed once, in MAPPED: here it is judged.
         checks.append(
             f"""
             SELECT _fid, _line, $col{i}, v, reason, unparsed FROM (
                 SELECT _fid, _line, v, t IS NULL AS unparsed,
                        CASE WHEN t IS NULL THEN $bad{i} ELSE {implausible} END AS reason
-                FROM (SELECT _fid, _line, _entry, {src}, {src} AS v, {typed} AS t FROM {MAPPED} WHERE {src} IS NOT NULL)
+                FROM (SELECT _fid, _line, _entry, {src}, {src} AS v, {_parsed(i)} AS t FROM {MAPPED} WHERE {src} IS NOT NULL)
             ) AS p WHERE reason IS NOT NULL
             """
         )
@@ -1130,6 +1193,7 @@ class _Checked:
     sha256: str
     header: list[str] | None  # None for parquet: its columns are known once it is read
     size: int
+    utf8: bool  # UTF-8 throughout, no byte order mark (verify_integrity)
 
     def batch_key(self, kmap: KindMapping) -> tuple | None:
         """Files with the same key can be read by one read_csv; None: the file is loaded alone
@@ -1183,7 +1247,7 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
     dfs = [f.df for f in batch]
     kind = KINDS[dfs[0].kind]
     kmap = mapping.kinds[kind.name]
-    read = _read_into_stage(con, dfs, batch[0].header, policy)
+    read = _read_into_stage(con, dfs, batch[0].header, policy, all(f.utf8 for f in batch))
     header, errors = read.header, dict(read.failed)
     if batch[0].header is None:
         check_header(dfs[0], header, keeps_extras=kmap.identity)
@@ -1207,7 +1271,8 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
         ).fetchall()
         # The rows as read are not needed any more (PROBLEMS holds the records of the bad ones):
         # freed before the rows are written, the step that needs the most memory.
-        for table in (STAGE, UNSPLIT):
+        con.execute(f"DROP VIEW IF EXISTS {STAGE}")
+        for table in (STAGE_READ, STAGE_LINES, UNSPLIT):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         wrong_parsers = _parsers_that_match_nothing(con, dfs, kind, mapping, specs)
         log = []
@@ -1229,8 +1294,9 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
                             "rows_loaded": rows_read - rejected, "rows_read": rows_read, "rows_rejected": rejected,
                             "rows_derived": derived})
         if loads:
-            _write_rows(con, kind, kmap, mapping, specs, extras, entry_specs, log)
-    for table in (STAGE, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, PROBLEMS, MAPPED,
+            _write_rows(con, kind, kmap, mapping, specs, extras, entry_specs, log, len(dfs))
+    con.execute(f"DROP VIEW IF EXISTS {STAGE}")
+    for table in (STAGE_READ, STAGE_LINES, READER_REJECTS, READER_REJECT_SCANS, UNSPLIT, LINES, RECORDS, PROBLEMS, MAPPED,
                   *(f"{LOOKUP}{i}" for i in range(len(kmap.lookups)))):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return [loads[fid] if fid in loads else errors[fid] for fid in range(len(dfs))]
@@ -1238,7 +1304,7 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
 
 def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMapping, mapping: Mapping,
                 specs: dict[str, ColumnSpec], extras: list[str], entry_specs: list[dict[str, ColumnSpec]],
-                log: list[dict[str, object]]) -> None:
+                log: list[dict[str, object]], batch_size: int) -> None:
     """The good files' rows to raw.<kind>, their bad rows to raw.rejected_rows, one load log row each
     (`log`: the files, with their id in the batch and their counts)."""
     for extra in extras:
@@ -1249,21 +1315,37 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMappin
         con.execute(f"ALTER TABLE raw.{kind.name} ADD COLUMN IF NOT EXISTS _source_record JSON")
     columns = [c for c in kind.columns if c.name in specs]
     targets = [quote_ident(c.name) for c in columns] + [quote_ident(e) for e in extras]
-    values = [_typed(c, kmap, specs[c.name], entry_specs) for c in columns] + [f"_x{j}" for j in range(len(extras))]
+    values = [_parsed(kind.columns.index(c)) if c.type != "text" else quote_ident(c.name) for c in columns]
+    values += [f"_x{j}" for j in range(len(extras))]
     if not kmap.identity:
         targets.append("_source_record")
         values.append("_source_record")
     # The good files, by id: where each row's drop and file come from.
     good = "(SELECT unnest($log, recursive := true))"
     params = {"log": [{"_log_fid": e["_log_fid"], "_log_drop": e["_log_drop"], "_log_file": e["_log_file"]} for e in log]}
+    # Each row's drop and file are looked up by its file id in two lists (None for a file not loaded); the
+    # rows of a file not loaded are left out only when the batch has one, and the bad rows only when a
+    # loaded file has some (the usual batch has neither).  The rows go in as MAPPED holds them: nothing
+    # downstream reads raw in its physical order (staging orders versions by _drop, _file, _line).
+    by_fid: dict[int, dict[str, object]] = {int(e["_log_fid"]): e for e in log}  # type: ignore[call-overload]
+    drops = [by_fid[fid]["_log_drop"] if fid in by_fid else None for fid in range(batch_size)]
+    files = [by_fid[fid]["_log_file"] if fid in by_fid else None for fid in range(batch_size)]
+    keep = [] if len(by_fid) == batch_size else [f"list_contains($good, m._fid)"]
+    with_problems = [fid for fid, e in by_fid.items() if e["rows_rejected"]]
+    anti = (f"ANTI JOIN (SELECT _fid, line FROM {PROBLEMS} WHERE list_contains($bad, _fid)) p "
+            "ON p._fid = m._fid AND p.line = m._line") if with_problems else ""
+    insert_params: dict[str, object] = {"drops": drops, "files": files, "snapshot": kmap.snapshot}
+    if keep:
+        insert_params["good"] = sorted(by_fid)
+    if with_problems:
+        insert_params["bad"] = with_problems
     con.execute(
         f"""
         INSERT INTO raw.{kind.name} ({', '.join(targets)}, _drop, _file, _line, _loaded_at, _snapshot)
-        SELECT {', '.join(values)}, g._log_drop, g._log_file, _line, timezone('UTC', now()), $snapshot
-        FROM {MAPPED} m JOIN {good} g ON g._log_fid = m._fid ANTI JOIN {PROBLEMS} p ON p._fid = m._fid AND p.line = m._line
-        ORDER BY m._fid, m._line, m._entry
+        SELECT {', '.join(values)}, $drops[m._fid + 1], $files[m._fid + 1], m._line, timezone('UTC', now()), $snapshot
+        FROM {MAPPED} m {anti} {'WHERE ' + ' AND '.join(keep) if keep else ''}
         """,
-        {**params, "snapshot": kmap.snapshot},
+        insert_params,
     )
     con.execute(
         f"""
@@ -1346,11 +1428,11 @@ def load_kind(
             continue
         try:
             # Integrity first: no row of a corrupt file is ever used.
-            verify_integrity(df)
+            utf8 = verify_integrity(df)
             header = None if df.is_parquet else read_csv_header(df)
             if header is not None:
                 check_header(df, header, keeps_extras=kmap.identity)
-            outcomes.append(_Checked(df, sha, header, df.path.stat().st_size))
+            outcomes.append(_Checked(df, sha, header, df.path.stat().st_size, utf8))
         except ContractError as exc:
             outcomes.append(str(exc))
         except FileNotFoundError:

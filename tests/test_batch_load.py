@@ -72,3 +72,27 @@ def test_a_bad_file_stays_out_while_the_others_of_the_run_load(tmp_path, monkeyp
     assert again.errors == result.errors
     assert all(f.skipped for f in again.files) and len(again.files) == 3
     assert con.execute("SELECT count(*) FROM raw.users").fetchone()[0] == 24
+
+
+def test_a_quarantined_row_leaves_out_only_its_own_line_of_its_own_file(tmp_path):
+    """Two files of one batch, one record per line each: the first has a bad date on line 3, the
+    second none.  Only that row is left out of raw (the second file's line 3 loads), it is in
+    raw.rejected_rows with its line and record, and every loaded row keeps its file line."""
+    landing = tmp_path / "landing"
+    rows = [f"u{i},n{i},{TS}" for i in range(1, 31)]
+    bad = rows.copy()
+    bad[1] = "u2,n2,not a date"  # line 3: 1 of 30 rows, within max_rejected_share
+    for drop, lines in {"2026-01-05": bad, "2026-01-12": [r.replace("u", "v", 1) for r in rows]}.items():
+        (landing / drop).mkdir(parents=True)
+        (landing / drop / "users.csv").write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    con = duckdb.connect()
+    result = load.load_kind(con, landing, "users")
+
+    assert result.errors == []
+    assert [(f.drop, f.rows, f.rejected) for f in result.files] == [("2026-01-05", 29, 1), ("2026-01-12", 30, 0)]
+    loaded = con.execute("SELECT _drop, _line, id FROM raw.users ORDER BY _drop, _line").fetchall()
+    assert loaded == ([("2026-01-05", i + 1, f"u{i}") for i in range(1, 31) if i != 2]
+                      + [("2026-01-12", i + 1, f"v{i}") for i in range(1, 31)])
+    assert con.execute(
+        "SELECT drop_name, line, column_name, raw_value, raw_record->>'id' FROM raw.rejected_rows"
+    ).fetchall() == [("2026-01-05", 3, "date_modified", "not a date", "u2")]
