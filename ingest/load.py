@@ -1390,6 +1390,9 @@ def load_kind(
     reported file by file, in drop order.
     """
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB's default, set here because a row's line is its rowid in the table of rows as read:
+    # without it the reader's rows could be stored out of order and numbered wrong.
+    con.execute("SET preserve_insertion_order = true")
     ensure_raw_schema(con)
     mapping = mapping or identity_mapping()
     result = KindLoad(kind)
