@@ -1320,23 +1320,22 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMappin
     if not kmap.identity:
         targets.append("_source_record")
         values.append("_source_record")
-    # The good files, by id: where each row's drop and file come from.
-    good = "(SELECT unnest($log, recursive := true))"
-    params = {"log": [{"_log_fid": e["_log_fid"], "_log_drop": e["_log_drop"], "_log_file": e["_log_file"]} for e in log]}
-    # Each row's drop and file are looked up by its file id in two lists (None for a file not loaded); the
-    # rows of a file not loaded are left out only when the batch has one, and the bad rows only when a
-    # loaded file has some (the usual batch has neither).  The rows go in as MAPPED holds them: nothing
-    # downstream reads raw in its physical order (staging orders versions by _drop, _file, _line).
+    # Each row's drop and file are looked up by its file id in two lists (None for a file not loaded),
+    # for the rows and the rejected rows alike.  The rows of a file not loaded are left out only when
+    # the batch has one, and the bad rows only when a loaded file has some (the usual batch has
+    # neither).  The rows go in as MAPPED holds them: nothing downstream reads raw in its physical
+    # order (staging orders versions by _drop, _file, _line).
     by_fid: dict[int, dict[str, object]] = {int(e["_log_fid"]): e for e in log}  # type: ignore[call-overload]
     drops = [by_fid[fid]["_log_drop"] if fid in by_fid else None for fid in range(batch_size)]
     files = [by_fid[fid]["_log_file"] if fid in by_fid else None for fid in range(batch_size)]
-    keep = [] if len(by_fid) == batch_size else [f"list_contains($good, m._fid)"]
+    good = sorted(by_fid)
+    keep = [] if len(by_fid) == batch_size else ["list_contains($good, m._fid)"]
     with_problems = [fid for fid, e in by_fid.items() if e["rows_rejected"]]
     anti = (f"ANTI JOIN (SELECT _fid, line FROM {PROBLEMS} WHERE list_contains($bad, _fid)) p "
             "ON p._fid = m._fid AND p.line = m._line") if with_problems else ""
     insert_params: dict[str, object] = {"drops": drops, "files": files, "snapshot": kmap.snapshot}
     if keep:
-        insert_params["good"] = sorted(by_fid)
+        insert_params["good"] = good
     if with_problems:
         insert_params["bad"] = with_problems
     con.execute(
@@ -1350,10 +1349,11 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMappin
     con.execute(
         f"""
         INSERT INTO raw.rejected_rows
-        SELECT g._log_drop, g._log_file, $kind, line, column_name, raw_value, reason, raw_record, timezone('UTC', now())
-        FROM {PROBLEMS} p JOIN {good} g ON g._log_fid = p._fid ORDER BY p._fid, line, column_name
+        SELECT $drops[p._fid + 1], $files[p._fid + 1], $kind, line, column_name, raw_value, reason, raw_record,
+               timezone('UTC', now())
+        FROM {PROBLEMS} p WHERE list_contains($good, p._fid) ORDER BY p._fid, line, column_name
         """,
-        {**params, "kind": kind.name},
+        {"drops": drops, "files": files, "good": good, "kind": kind.name},
     )
     con.execute(
         "INSERT INTO raw.load_log (drop_name, file_name, kind, sha256, rows_loaded, loaded_at, rows_read, rows_rejected, "
