@@ -38,13 +38,9 @@
 -#}
 {% macro entry_incremental_config() -%}
     -- depends_on: {{ ref('int_funnel_entry_builds') }}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        meta={'recomputed_key': 'entry_id'},
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where entry_id in ("
-            ~ "{{ recomputed_entries_sql(ref('int_funnel_entry_builds')) }}){% endif %}",
-    ) }}
+    {{ recomputed_keys_incremental_config('entry_id',
+        "{% if is_incremental() %}delete from {{ this }} where entry_id in ("
+        ~ "{{ recomputed_entries_sql(ref('int_funnel_entry_builds')) }}){% endif %}") }}
 {%- endmacro %}
 
 {#- In an incremental run, only the entries this build recomputes. -#}

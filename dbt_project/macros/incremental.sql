@@ -231,11 +231,20 @@
 -#}
 {% macro opportunity_incremental_config() -%}
     -- depends_on: {{ ref('int_changed_opportunities') }}
+    {{ recomputed_keys_incremental_config('opportunity_id', changed_opportunities_deleted_hook()) }}
+{%- endmacro %}
+
+{#-
+    The config of a model that replaces whole keys (opportunities, funnel entries): the
+    pre-hook deletes the rows of the keys a run recomputes, the model appends their new
+    ones.  recomputed_key tells get_where_subquery which list the row-local tests read.
+-#}
+{% macro recomputed_keys_incremental_config(recomputed_key, deleted_hook) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
-        meta={'recomputed_key': 'opportunity_id'},
-        pre_hook=changed_opportunities_deleted_hook(),
+        meta={'recomputed_key': recomputed_key},
+        pre_hook=deleted_hook,
     ) }}
 {%- endmacro %}
 
