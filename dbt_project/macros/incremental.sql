@@ -65,7 +65,7 @@
 
 {#- on-run-start: record this build; drop the incremental tables another fingerprint built. -#}
 {% macro begin_build_record() %}
-    {%- if execute and is_build_command() -%}
+    {%- if execute and is_build_command() and incremental_supported() -%}
         {%- do create_build_record_table() -%}
         {%- call statement('build_record_started', auto_begin=False) -%}
             insert into ops.dbt_builds (invocation_id, fingerprint, raw_loaded_through, started_at)
@@ -98,7 +98,7 @@
 
 {#- on-run-end: the build completed when every model of the project was built without error. -#}
 {% macro complete_build_record(results) %}
-    {%- if execute and is_build_command() -%}
+    {%- if execute and is_build_command() and incremental_supported() -%}
         {%- set built = [] -%}
         {%- for result in results if result.node.resource_type == 'model' and result.status == 'success' -%}
             {%- do built.append(result.node.unique_id) -%}
@@ -205,7 +205,7 @@
 
 {#- The config of an incremental staging model keyed by key_columns. -#}
 {% macro staging_incremental_config(key_columns) -%}
-    {{ config(materialized='incremental', incremental_strategy='replace_records', unique_key=key_columns) }}
+    {{ config(materialized=incremental_materialization(), incremental_strategy='replace_records', unique_key=key_columns) }}
 {%- endmacro %}
 
 {#- The marker column of an incremental staging run (nothing in a full build, which leaves removed records out). -#}
@@ -241,7 +241,7 @@
 -#}
 {% macro recomputed_keys_incremental_config(recomputed_key, deleted_hook) -%}
     {{ config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='append',
         meta={'recomputed_key': recomputed_key},
         pre_hook=deleted_hook,
@@ -268,7 +268,7 @@
 {% macro as_of_incremental_config(day_column) -%}
     -- depends_on: {{ ref('int_changed_opportunities') }}, {{ ref('stg_reference__currency_rates') }}
     {{ config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['opportunity_id', day_column],
         on_schema_change='fail',

@@ -21,7 +21,7 @@
 -#}
 -- depends_on: {{ ref('stg_marketing__campaigns') }}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='entry_id',
     on_schema_change='fail',

@@ -1,0 +1,58 @@
+{#-
+    What the project needs of a warehouse that DuckDB gives and Spark does not
+    (docs/scale-out.md).  The models themselves are the same on every target.
+-#}
+
+{#-
+    Incremental builds need deletes (replace a record's rows, an opportunity's, an
+    entry's), which Spark's Parquet tables do not have: on Spark every model is a table
+    and each build recomputes all of history.  (Delta tables have deletes; see
+    docs/scale-out.md for what that would take.)
+-#}
+{% macro incremental_supported() -%}
+    {{- return(adapter.dispatch('incremental_supported', 'funnelcast')()) -}}
+{%- endmacro %}
+
+{% macro default__incremental_supported() -%}{{- return(true) -}}{%- endmacro %}
+
+{% macro spark__incremental_supported() -%}{{- return(false) -}}{%- endmacro %}
+
+{#- The materialisation of a model that is incremental where the warehouse allows it. -#}
+{% macro incremental_materialization() -%}
+    {{- return('incremental' if incremental_supported() else 'table') -}}
+{%- endmacro %}
+
+{#-
+    on-run-start: the raw and vocabulary tables.  In DuckDB the loader writes them into
+    the build file; for Spark it writes each to a Parquet folder (raw_parquet_dir:
+    <dir>/<schema>/<table>/), which this makes the source tables dbt reads.
+-#}
+{% macro register_raw_tables() -%}
+    {{- return(adapter.dispatch('register_raw_tables', 'funnelcast')()) -}}
+{%- endmacro %}
+
+{% macro default__register_raw_tables() -%}{%- endmacro %}
+
+{% macro spark__register_raw_tables() -%}
+    {%- if execute -%}
+        {%- set folder = env_var('FUNNELCAST_RAW_PARQUET_DIR', '') -%}
+        {%- if not folder -%}
+            {{ exceptions.raise_compiler_error(
+                "the spark target reads raw from Parquet: set FUNNELCAST_RAW_PARQUET_DIR to the folder the loader "
+                ~ "wrote (the raw_parquet_dir setting), which holds raw/<kind>/ and vocabulary/<name>/") }}
+        {%- endif -%}
+        {%- set tables = [] -%}
+        {%- for source in graph.sources.values() -%}
+            {%- do tables.append((source.schema, source.name)) -%}
+        {%- endfor -%}
+        {%- for schema in tables | map(attribute=0) | unique -%}
+            {%- do run_query('create database if not exists ' ~ schema) -%}
+        {%- endfor -%}
+        {%- for schema, name in tables -%}
+            {#- External tables: dropping one leaves its files, and a new load's columns are read again. -#}
+            {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ name) -%}
+            {%- do run_query('create table ' ~ schema ~ '.' ~ name ~ " using parquet location '"
+                ~ folder ~ '/' ~ schema ~ '/' ~ name ~ "'") -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
