@@ -43,6 +43,12 @@ DUCKDB_SETTING_ENVS = {
 MEMORY_LIMIT_PATTERN = r"\d+(\.\d+)?\s*([KMGT]i?B|B|%)"
 # The folder DuckDB spills to when a query needs more than memory_limit, beside the build file.
 DEFAULT_TEMP_DIRECTORY_NAME = "duckdb_tmp"
+# The same dbt project on Spark (profiles.yml's `spark` target) reads raw from the Parquet folders
+# the refresh writes (raw_parquet_dir) and builds into Spark's warehouse folder, both named by these.
+RAW_PARQUET_DIR_ENV = "FUNNELCAST_RAW_PARQUET_DIR"
+SPARK_WAREHOUSE_ENV = "FUNNELCAST_SPARK_WAREHOUSE"
+# Spark's warehouse folder (its tables, the Derby metastore, dbt's files for that target), beside the build file.
+DEFAULT_SPARK_WAREHOUSE_NAME = "spark-warehouse"
 
 # Schema names analysts type; a DuckDB file of the same name would shadow them.
 RESERVED_FILE_STEMS = {"marts", "raw", "staging", "intermediate", "seeds", "main"}
@@ -124,6 +130,12 @@ class Settings:
     duckdb_threads: int | None = None
     # None: <the build file's folder>/duckdb_tmp.
     duckdb_temp_directory: Path | None = None
+    # When set, every refresh also writes each table dbt reads as a source (raw.<kind> and
+    # vocabulary.<name>) to <dir>/<schema>/<table>/data.parquet, for the dbt project's `spark`
+    # target (`funnelcast dbt build --target spark`).  None: nothing is written.
+    raw_parquet_dir: Path | None = None
+    # Spark's warehouse folder for the `spark` target.  None: <the build file's folder>/spark-warehouse.
+    spark_warehouse_dir: Path | None = None
     # Where the settings came from, for messages; not a setting.
     config_file: str = "defaults"
 
@@ -215,18 +227,30 @@ class Settings:
             "temp_directory": str(temp_directory),
         }
 
+    def spark_warehouse(self) -> Path:
+        """Spark's warehouse folder in force (absolute): `spark_warehouse_dir`, else beside the build file."""
+        folder = self.spark_warehouse_dir or Path(self.build_db).parent / DEFAULT_SPARK_WAREHOUSE_NAME
+        return Path(folder).absolute()
+
     def dbt_env(self) -> dict[str, str]:
-        """The environment variables dbt_project/profiles.yml reads, for every dbt invocation."""
+        """The environment variables dbt_project/profiles.yml reads, for every dbt invocation: the
+        `dev` target's build file and DuckDB settings, and the `spark` target's warehouse folder and
+        (when `raw_parquet_dir` is set) the folder of raw's Parquet copies."""
         duckdb_settings = self.duckdb_config()
-        return {BUILD_DB_ENV: str(self.build_db),
-                **{env: duckdb_settings[name] for name, env in DUCKDB_SETTING_ENVS.items()}}
+        env = {BUILD_DB_ENV: str(self.build_db),
+               **{env: duckdb_settings[name] for name, env in DUCKDB_SETTING_ENVS.items()},
+               SPARK_WAREHOUSE_ENV: str(self.spark_warehouse())}
+        if self.raw_parquet_dir is not None:
+            env[RAW_PARQUET_DIR_ENV] = str(Path(self.raw_parquet_dir).absolute())
+        return env
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: (str(v) if isinstance(v, (Path, date)) else v) for k, v in d.items()}
 
 
-_PATH_SETTINGS = {"landing_dir", "build_db", "published_db", "mapping", "vocabulary_dir", "duckdb_temp_directory"}
+_PATH_SETTINGS = {"landing_dir", "build_db", "published_db", "mapping", "vocabulary_dir", "duckdb_temp_directory",
+                  "raw_parquet_dir", "spark_warehouse_dir"}
 
 
 def available_cores() -> int:

@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from ingest.contract import FILE_KINDS, STAGE_HISTORY_KINDS, VOCABULARIES, FileKind
 from ingest.drops import unknown_files
 from ingest.load import ensure_raw_schema, kinds_provided, load_kind
+from ingest.parquet_export import ParquetCopy, write_parquet
 from ingest.vocabularies import (
     VocabularyError, load_vocabularies, missing_stage_history, unknown_values, unknown_values_message,
 )
@@ -43,7 +44,8 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
         key=key,
         group_name="raw",
         description=f"raw.{kind.name}: every version of every row of `{kind.name}` files ({kind.description}), "
-        "with the drop, file and line it came from.",
+        "with the drop, file and line it came from. With the setting raw_parquet_dir, also copied to "
+        f"<raw_parquet_dir>/raw/{kind.name}/data.parquet for dbt's spark target (metadata parquet_file).",
         kinds={"duckdb"},
         pool=WRITER_POOL,
         metadata={"required_file": kind.required, "record_key": ", ".join(kind.key)},
@@ -70,7 +72,11 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
                 "GROUP BY ALL ORDER BY 1",
                 {"kind": kind.name},
             ).fetchall()
-        if kind.required and not provided and not result.files:
+            missing_required = kind.required and not provided and not result.files
+            # For the spark target: raw.<kind> as a Parquet folder, once the load succeeded.
+            copy = (write_parquet(con, "raw", kind.name, settings.raw_parquet_dir)
+                    if settings.raw_parquet_dir is not None and not missing_required and not result.errors else None)
+        if missing_required:
             patterns = ", ".join(mapping.kinds[kind.name].patterns)
             raise dg.Failure(
                 description=f"no drop provides {kind.name}, a required kind: mapping {mapping.name} reads it from files "
@@ -96,6 +102,7 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
                 "rows_total": total,
                 "drops_loaded": ", ".join(sorted({f.drop for f in result.files if not f.skipped})) or "none",
                 "drops_retracted": ", ".join(d for d in skipped if (settings.landing_dir / d).exists()) or "none",
+                **parquet_metadata(copy),
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -123,6 +130,13 @@ def _raw_asset(kind: FileKind) -> dg.AssetsDefinition:
 raw_assets = [_raw_asset(kind) for kind in FILE_KINDS]
 
 
+def parquet_metadata(copy: ParquetCopy | None) -> dict[str, object]:
+    """An asset's record of the Parquet copy it wrote (raw_parquet_dir), nothing when the setting is unset."""
+    if copy is None:
+        return {}
+    return {"parquet_file": dg.MetadataValue.path(str(copy.path)), "parquet_rows": copy.rows}
+
+
 def _vocabulary_specs() -> list[dg.AssetSpec]:
     # Checked after every loader that writes a value a vocabulary must know.
     deps = [dg.AssetKey(["raw", k]) for k in ("opportunities", *STAGE_HISTORY_KINDS)]
@@ -131,7 +145,9 @@ def _vocabulary_specs() -> list[dg.AssetSpec]:
             dg.AssetKey(["vocabulary", v.name]),
             group_name="raw",
             description=f"vocabulary.{v.name}: {v.description}; loaded from the file in force (the preset's, or "
-            "vocabulary_dir's), after checking that it lists every value of the data.",
+            "vocabulary_dir's), after checking that it lists every value of the data. With the setting "
+            f"raw_parquet_dir, also copied to <raw_parquet_dir>/vocabulary/{v.name}/data.parquet for dbt's spark "
+            "target (metadata parquet_file).",
             kinds={"duckdb"},
             deps=deps,
         )
@@ -156,6 +172,9 @@ def vocabularies(context: dg.AssetExecutionContext, duckdb: DuckDBResource, sett
             counts = load_vocabularies(con, files)
             unknown = unknown_values(con)
             no_history = missing_stage_history(con)
+            # For the spark target: each vocabulary as a Parquet folder, once the checks passed.
+            copies = ({v.name: write_parquet(con, "vocabulary", v.name, settings.raw_parquet_dir) for v in VOCABULARIES}
+                      if settings.raw_parquet_dir is not None and not unknown and not no_history else {})
     except VocabularyError as exc:
         raise dg.Failure(description=str(exc)) from exc
     unmatched = [f"{p.parent.name}/{p.name}"
@@ -191,5 +210,6 @@ def vocabularies(context: dg.AssetExecutionContext, duckdb: DuckDBResource, sett
                 "rows": counts[vocab.name],
                 "mapping": mapping.label,
                 "unmatched_files": ", ".join(unmatched) or "none",
+                **parquet_metadata(copies.get(vocab.name)),
             },
         )
