@@ -77,27 +77,119 @@ def build(dataset: str, work: Path) -> Path:
     return db
 
 
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def is_float_type(data_type: str) -> bool:
+    """A column compared to SIGNIFICANT_DIGITS: floating point or decimal (DuckDB's type names)."""
+    return data_type in ("DOUBLE", "FLOAT", "REAL") or data_type.startswith("DECIMAL")
+
+
+def rounded_value(quoted: str) -> str:
+    """`quoted` as a double rounded to SIGNIFICANT_DIGITS: the exponent of the value decides the decimals kept."""
+    return (f"case when {quoted} is null or {quoted} = 0 or isinf({quoted}::double) or isnan({quoted}::double) "
+            f"then {quoted}::double else round({quoted}::double, "
+            f"{SIGNIFICANT_DIGITS - 1} - floor(log10(abs({quoted}::double)))::int) end")
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, source: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of `source` (a relation, or a table function such as read_parquet)."""
+    return [(name, data_type) for name, data_type, *_ in con.execute(f"describe select * from {source}").fetchall()]
+
+
+def rounded_columns(columns: list[tuple[str, str]], also_round: frozenset[str] = frozenset()) -> list[str]:
+    """The select list of `columns`, floats (and the columns `also_round` names) rounded, each keeping its name."""
+    return [f"{rounded_value(quote(name))} as {quote(name)}" if is_float_type(data_type) or name in also_round
+            else quote(name) for name, data_type in columns]
+
+
 def rounded(con: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """A SELECT of `relation` with floats rounded to SIGNIFICANT_DIGITS and rows in a total order."""
-    columns = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [MART_SCHEMA, relation],
-    ).fetchall()
-    exprs = []
-    for name, data_type in columns:
-        quoted = '"' + name.replace('"', '""') + '"'
-        if data_type in ("DOUBLE", "FLOAT", "REAL") or data_type.startswith("DECIMAL"):
-            # round to N significant digits: the exponent of the value decides the decimals kept.
-            exprs.append(
-                f"case when {quoted} is null or {quoted} = 0 or isinf({quoted}::double) or isnan({quoted}::double) "
-                f"then {quoted}::double else round({quoted}::double, "
-                f"{SIGNIFICANT_DIGITS - 1} - floor(log10(abs({quoted}::double)))::int) end as {quoted}"
-            )
-        else:
-            exprs.append(quoted)
+    """A SELECT of marts.`relation` with floats rounded to SIGNIFICANT_DIGITS and rows in a total order."""
+    source = f"{MART_SCHEMA}.{quote(relation)}"
+    columns = columns_of(con, source)
     order = ", ".join(str(i + 1) for i in range(len(columns)))
-    return f'select {", ".join(exprs)} from {MART_SCHEMA}."{relation}" order by {order}'
+    return f'select {", ".join(rounded_columns(columns))} from {source} order by {order}'
+
+
+# Type families: a column may change width (INTEGER to BIGINT, DECIMAL(18,2) to DOUBLE) and keep its values;
+# a change of family (a date become a timestamp, a number become text) is a difference.
+TYPE_FAMILIES = (
+    ("number", ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                "UBIGINT", "UHUGEINT", "DOUBLE", "FLOAT", "REAL", "DECIMAL")),
+    ("timestamp", ("TIMESTAMP",)),
+    ("date", ("DATE",)),
+    ("text", ("VARCHAR",)),
+)
+
+
+def type_family(data_type: str) -> str:
+    for family, prefixes in TYPE_FAMILIES:
+        if data_type.startswith(prefixes):
+            return family
+    return data_type
+
+
+@dataclass
+class RelationDifference:
+    """How relation `b` differs from relation `a` (compare_relation)."""
+
+    rows_a: int
+    rows_b: int
+    missing_columns: list[str]  # in a, not in b
+    new_columns: list[str]  # in b, not in a
+    type_changes: list[str]  # "column: type in a -> type in b", of another family
+    only_a: list[tuple]  # the first rows of a (rounded) that b lacks, and their columns
+    only_b: list[tuple]
+    columns: list[str]
+
+    @property
+    def same(self) -> bool:
+        """Same columns, same rows and values (floats to SIGNIFICANT_DIGITS)."""
+        return not (self.missing_columns or self.new_columns or self.type_changes or self.only_a or self.only_b)
+
+    def describe(self, label: str, a: str = "before", b: str = "after") -> str:
+        """What differs, with the first differing rows of each side (`a`: -, `b`: +), for a message."""
+        lines = []
+        if self.missing_columns:
+            lines.append(f"{label}: columns missing {b}: {self.missing_columns}")
+        if self.new_columns:
+            lines.append(f"{label}: new columns {b}: {self.new_columns}")
+        lines += [f"{label}: type changed ({a} -> {b}): {change}" for change in self.type_changes]
+        if self.only_a or self.only_b:
+            lines.append(f"{label}: rows differ ({self.rows_a} rows {a}, {self.rows_b} {b}); "
+                         f"columns ({', '.join(self.columns)}); the first rows only {a} (-) and only {b} (+):")
+            lines += [f"  - {row}" for row in self.only_a]
+            lines += [f"  + {row}" for row in self.only_b]
+        return "\n".join(lines) or f"{label}: same ({self.rows_a} rows)"
+
+
+def compare_relation(con: duckdb.DuckDBPyConnection, a: str, b: str, shown: int = 5) -> RelationDifference:
+    """Compare relation `b` with relation `a` (any FROM item of `con`): their columns by name, the family of each
+    column's type, and their rows as multisets with floats rounded to SIGNIFICANT_DIGITS on both sides (where
+    either side holds a float).  The rows are compared on a's columns that b also has; up to `shown` rows of
+    each side that the other lacks are kept, in order."""
+    cols_a, cols_b = columns_of(con, a), columns_of(con, b)
+    types_b = dict(cols_b)
+    common = [(name, data_type) for name, data_type in cols_a if name in types_b]
+    floats = frozenset(name for name, data_type in common if is_float_type(data_type) or is_float_type(types_b[name]))
+    listed = ", ".join(rounded_columns(common, floats))
+    side_a, side_b = f"(select {listed} from {a})", f"(select {listed} from {b})"
+
+    def only(x: str, y: str) -> list[tuple]:
+        return con.execute(f"select * from ({x} except all {y}) order by all limit {shown}").fetchall()
+
+    return RelationDifference(
+        rows_a=con.execute(f"select count(*) from {a}").fetchone()[0],
+        rows_b=con.execute(f"select count(*) from {b}").fetchone()[0],
+        missing_columns=[name for name, _ in cols_a if name not in types_b],
+        new_columns=[name for name, _ in cols_b if name not in dict(cols_a)],
+        type_changes=[f"{name}: {data_type} -> {types_b[name]}" for name, data_type in common
+                      if type_family(data_type) != type_family(types_b[name])],
+        only_a=only(side_a, side_b) if common else [],
+        only_b=only(side_b, side_a) if common else [],
+        columns=[name for name, _ in common],
+    )
 
 
 def snapshot_marts(db: Path, target: Path, skip: tuple[str, ...] = ()) -> list[str]:
@@ -135,32 +227,16 @@ def compare(before: Path, after: Path) -> int:
         for added in sorted(names_after - names_before):
             print(f"{dataset_dir.name}.{added}: new after (not compared)")
         for name in sorted(names_before & names_after):
-            a, b = f"'{dataset_dir / name}.parquet'", f"'{other / name}.parquet'"
-            cols_a = [c[0] for c in con.execute(f"describe select * from {a}").fetchall()]
-            cols_b = [c[0] for c in con.execute(f"describe select * from {b}").fetchall()]
-            rows = con.execute(f"select count(*) from {a}").fetchone()[0]
-            missing_columns = [c for c in cols_a if c not in cols_b]
-            if missing_columns:
-                print(f"{dataset_dir.name}.{name}: columns missing after: {missing_columns}")
-                differences += 1
-                continue
+            diff = compare_relation(con, f"'{dataset_dir / name}.parquet'", f"'{other / name}.parquet'")
+            label = f"{dataset_dir.name}.{name}"
             # A column the change adds is reported, not compared: every column that was there
             # before must keep its values.
-            new_columns = [c for c in cols_b if c not in cols_a]
-            listed = ", ".join('"' + c.replace('"', '""') + '"' for c in cols_a)
-            a, b = f"(select {listed} from {a})", f"(select {listed} from {b})"
-            only_a = con.execute(f"select * from (select * from {a} except all select * from {b}) limit 5").fetchall()
-            only_b = con.execute(f"select * from (select * from {b} except all select * from {a}) limit 5").fetchall()
-            if only_a or only_b:
+            if diff.missing_columns or diff.type_changes or diff.only_a or diff.only_b:
                 differences += 1
-                print(f"{dataset_dir.name}.{name}: rows differ")
-                for row in only_a:
-                    print(f"  - {row}")
-                for row in only_b:
-                    print(f"  + {row}")
+                print(diff.describe(label))
             else:
-                added = f", new columns {new_columns}" if new_columns else ""
-                print(f"{dataset_dir.name}.{name}: same ({rows} rows){added}")
+                added = f", new columns {diff.new_columns}" if diff.new_columns else ""
+                print(f"{label}: same ({diff.rows_a} rows){added}")
     print("no differences" if not differences else f"{differences} relations differ")
     return 1 if differences else 0
 
