@@ -9,9 +9,12 @@ DEMO_SCALE ?= medium
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # The browser test drives Debian's chromium (Playwright's own browser download cannot be reached).
 CHROMIUM := /usr/bin/chromium
+# The Spark lane (tests/test_spark.py, `funnelcast dbt build --target spark`) needs a Java runtime:
+# Debian's openjdk-17-jre-headless when there is no `java` on PATH.
+JAVA := $(shell command -v java || echo /usr/bin/java)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test bench ui docs clean
+.PHONY: setup demo test bench ui docs clean java
 
 setup: $(INSTALLED) $(MANIFEST)
 
@@ -19,7 +22,7 @@ setup: $(INSTALLED) $(MANIFEST)
 $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e ".[test]"
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[test,spark]"
 	touch $@
 
 # The dbt manifest is prepared once here, not when Dagster imports the code location.
@@ -39,7 +42,14 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium
 
-test: setup $(CHROMIUM)
+# Installed once, likewise: skipped when a `java` is on PATH.
+$(JAVA):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends openjdk-17-jre-headless
+
+java: $(JAVA)
+
+test: setup $(CHROMIUM) $(JAVA)
 	$(BIN)/pytest -q
 
 # Figures only (docs/performance.md): `make bench BENCH_ARGS="--scale medium"` for a quicker run.

@@ -7,10 +7,12 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import sys
 import traceback
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -555,6 +557,166 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+SPARK_TARGET = "spark"
+# The commands that run the project's on-run-start hook, which registers raw's Parquet copies on Spark.
+DBT_COMMANDS_READING_RAW = {"build", "run", "test", "seed", "snapshot", "retry", "clone"}
+
+
+@dataclass(frozen=True)
+class DbtInvocation:
+    """One dbt command as `funnelcast dbt` runs it."""
+
+    command: list[str]
+    env: dict[str, str]
+    cwd: Path
+    target: str
+    subcommand: list[str]  # `build`, `docs generate`, ...; [] for none (`--version`)
+
+
+def dbt_target(dbt_args: list[str]) -> str:
+    """The dbt target the arguments choose (`--target X`, `--target=X`, `-t X`, else $DBT_TARGET, else the
+    profile's default, `dev`)."""
+    for i, arg in enumerate(dbt_args):
+        if arg in ("--target", "-t") and i + 1 < len(dbt_args):
+            return dbt_args[i + 1]
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("DBT_TARGET") or "dev"
+
+
+def dbt_command_path(dbt_args: list[str]) -> tuple[int, list[str], set[str]]:
+    """Where the dbt subcommand starts in the arguments (after dbt's own leading options, `--debug`,
+    `-t spark`), the subcommand (`build`, `docs generate`, ...) and the option names it takes (click's
+    parameter names: vars, project_dir, ...); (i, [], set()) when they name none (`--version`)."""
+    from dbt.cli.main import cli
+
+    leading = {opt: param for param in cli.params for opt in (*param.opts, *param.secondary_opts)}
+    start = 0
+    while start < len(dbt_args) and dbt_args[start].startswith("-"):
+        param = leading.get(dbt_args[start])
+        takes_value = param is not None and not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+        start += 2 if takes_value else 1
+    group, path = cli, []
+    for arg in dbt_args[start:]:
+        commands = getattr(group, "commands", None)
+        if not commands or arg not in commands:
+            break
+        group = commands[arg]
+        path.append(arg)
+    if not path or getattr(group, "commands", None) is not None:  # none, or a group such as `docs` alone
+        return start, path, set()
+    return start, path, {p.name for p in group.params}
+
+
+def given(dbt_args: list[str], option: str) -> bool:
+    return any(a == option or a.startswith(option + "=") for a in dbt_args)
+
+
+def without_vars(dbt_args: list[str]) -> tuple[list[str], dict]:
+    """The arguments without their `--vars` (merged over the settings' vars), and the vars they gave."""
+    import yaml
+
+    rest, given_vars = [], {}
+    i = 0
+    while i < len(dbt_args):
+        arg = dbt_args[i]
+        if arg == "--vars" and i + 1 < len(dbt_args):
+            text, i = dbt_args[i + 1], i + 2
+        elif arg.startswith("--vars="):
+            text, i = arg.split("=", 1)[1], i + 1
+        else:
+            rest.append(arg)
+            i += 1
+            continue
+        try:
+            parsed = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ValueError(f"--vars must be a YAML or JSON mapping, got {text!r}")
+        given_vars.update(parsed)
+    return rest, given_vars
+
+
+def spark_not_ready(settings, command: list[str]) -> list[str]:
+    """What the spark target lacks on this machine and in these settings, each with what to do; [] when ready."""
+    import importlib.util
+
+    from ingest.parquet_export import parquet_file, source_tables
+
+    problems = []
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        problems.append("dbt-spark and pyspark are not installed in this environment: install the `spark` extra "
+                        f"(`{Path(sys.executable).parent / 'pip'} install -c requirements.lock -e '.[spark]'` in "
+                        f"{REPO_ROOT}; `make setup` does)")
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        problems.append("Spark needs a Java runtime (17) and there is no `java` on PATH and no JAVA_HOME: "
+                        "`make java` installs Debian's openjdk-17-jre-headless, or set JAVA_HOME")
+    if settings.raw_parquet_dir is None:
+        where = ("in a funnelcast.yaml (there is none: the defaults apply)" if settings.config_file == "defaults"
+                 else f"in {settings.config_file}")
+        problems.append("the spark target reads raw from Parquet copies and the setting raw_parquet_dir is not set: "
+                        f"set it {where} (e.g. `raw_parquet_dir: warehouse/raw-parquet`) and run `funnelcast run`, "
+                        "which writes them")
+    elif command[:1] and command[0] in DBT_COMMANDS_READING_RAW:
+        missing = [f"{schema}.{table}" for schema, table in source_tables()
+                   if not parquet_file(settings.raw_parquet_dir, schema, table).exists()]
+        if missing:
+            problems.append(f"{settings.raw_parquet_dir} (raw_parquet_dir) has no Parquet copy of {', '.join(missing)}: "
+                            "run `funnelcast run` (every refresh writes them when raw_parquet_dir is set)")
+    return problems
+
+
+def dbt_invocation(settings, dbt_args: list[str]) -> DbtInvocation:
+    """dbt with `dbt_args`, the settings' environment (Settings.dbt_env) and vars (Settings.dbt_vars, merged
+    under any --vars given) and the project's folders; on the spark target, run in Spark's warehouse folder
+    (Derby's metastore and log land there) with its own target and log folders, so that the Spark parse never
+    replaces the one `funnelcast run` reuses (dbt_project/target)."""
+    from orchestration.dbt_project import DBT_PROJECT_DIR, dbt_executable, dbt_vars_args
+
+    target = dbt_target(dbt_args)
+    start, command, options = dbt_command_path(dbt_args)
+    leading, after = dbt_args[:start], dbt_args[start + len(command):]
+    rest, extra_vars = without_vars(after) if "vars" in options else (after, {})
+    added: list[str] = []
+    if "project_dir" in options and not given(rest, "--project-dir"):
+        added += ["--project-dir", str(DBT_PROJECT_DIR)]
+    if "profiles_dir" in options and not given(rest, "--profiles-dir"):
+        added += ["--profiles-dir", str(DBT_PROJECT_DIR)]
+    if "vars" in options:
+        added += dbt_vars_args({**settings.dbt_vars(), **extra_vars})
+    cwd = Path.cwd()
+    if target == SPARK_TARGET:
+        cwd = settings.spark_warehouse()
+        if "target_path" in options and not given(rest, "--target-path"):
+            added += ["--target-path", str(cwd / "dbt-target")]
+        if "log_path" in options and not given(rest, "--log-path"):
+            added += ["--log-path", str(cwd / "dbt-logs")]
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return DbtInvocation([dbt_executable(), *leading, *command, *added, *rest], env, cwd, target, command)
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    """dbt as every run invokes it (the settings' environment and vars, the project's folders); dbt's exit code."""
+    import subprocess
+
+    from funnelcast.settings import load_settings
+
+    settings = load_settings(args.config)
+    invocation = dbt_invocation(settings, list(args.dbt_args))
+    if invocation.target == SPARK_TARGET:
+        problems = spark_not_ready(settings, invocation.subcommand)
+        if problems:
+            print("funnelcast dbt: the spark target cannot run:\n" + "\n".join(f"- {p}" for p in problems),
+                  file=sys.stderr)
+            return 2
+        invocation.cwd.mkdir(parents=True, exist_ok=True)
+    # One at a time with the refresh: the dev target writes the build file, and the spark target reads the
+    # Parquet copies a refresh rewrites (and Spark's Derby metastore takes one session at a time).
+    with writer_lock(settings.build_db):
+        return subprocess.run(invocation.command, env=invocation.env, cwd=invocation.cwd).returncode
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     dagster = Path(sys.executable).parent / "dagster"
@@ -659,6 +821,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--no-serve", action="store_true", help="only build it (dbt_project/target/index.html)")
     docs.set_defaults(func=cmd_docs)
 
+    dbt = sub.add_parser("dbt", help="run dbt with the settings' environment and vars and the project's folders, "
+                                     "e.g. `funnelcast dbt build --target spark`; exits with dbt's code")
+    dbt.add_argument("--config", help="settings file (before the dbt arguments)")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments: a command and its options")
+    dbt.set_defaults(func=cmd_dbt)
+
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev -w workspace.yaml)")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
@@ -706,7 +874,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.func is not cmd_dbt:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        # dbt's own options before its command (`funnelcast dbt --debug build`): argparse keeps them apart.
+        args.dbt_args = [*unknown, *args.dbt_args]
     try:
         return args.func(args)
     except (FileNotFoundError, ValueError) as exc:
