@@ -51,7 +51,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, schema: str, table: str, root:
     partial = final.parent / f"{PARTIAL_PREFIX}{uuid.uuid4().hex[:12]}{PARTIAL_SUFFIX}"
     try:
         relation = f"{quote_ident(schema)}.{quote_ident(table)}"
-        (rows,) = con.execute(f"COPY (SELECT * FROM {relation}) TO {sql_literal(str(partial))} (FORMAT parquet)").fetchone()
+        copy = f"COPY (SELECT * FROM {relation}) TO {sql_literal(str(partial))} (FORMAT parquet)"
+        (rows,) = con.execute(copy).fetchone()
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)

@@ -662,8 +662,9 @@ def spark_not_ready(settings, command: list[str]) -> list[str]:
         missing = [f"{schema}.{table}" for schema, table in source_tables()
                    if not parquet_file(settings.raw_parquet_dir, schema, table).exists()]
         if missing:
-            problems.append(f"{settings.raw_parquet_dir} (raw_parquet_dir) has no Parquet copy of {', '.join(missing)}: "
-                            "run `funnelcast run` (every refresh writes them when raw_parquet_dir is set)")
+            problems.append(f"{settings.raw_parquet_dir} (raw_parquet_dir) has no Parquet copy of "
+                            f"{', '.join(missing)}: run `funnelcast run` (every refresh writes them when "
+                            "raw_parquet_dir is set)")
     return problems
 
 

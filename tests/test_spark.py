@@ -202,7 +202,8 @@ def test_without_raw_parquet_dir_nothing_is_written(small_refresh):
     assert not list(folder.rglob("*.parquet")), "a refresh without raw_parquet_dir wrote Parquet files"
     assert not list(folder.rglob(f"{PARTIAL_PREFIX}*"))
     with dg.DagsterInstance.from_config(str(folder / "dagster_home")) as instance:
-        metadata = instance.get_latest_materialization_event(dg.AssetKey(["raw", "leads"])).asset_materialization.metadata
+        latest = instance.get_latest_materialization_event(dg.AssetKey(["raw", "leads"]))
+        metadata = latest.asset_materialization.metadata
     assert "parquet_file" not in metadata and metadata["rows_total"].value > 0
 
 
