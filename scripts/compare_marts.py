@@ -12,6 +12,10 @@ order of a sum does not count as a change of value.
 `compare` says, per data set and relation, whether the rows and values are the same, and shows
 the first differing rows when they are not; it exits 1 on any difference.  A column the change
 adds is named, not compared; a column it removes is a difference.
+
+`compare_relation` is the one comparison of two relations (columns, type families, rows with floats
+to 9 significant digits): `compare` uses it, and so do tests/test_incremental_chain.py (through
+`compare`) and tests/test_spark.py (DuckDB's marts against Spark's).
 """
 
 from __future__ import annotations
@@ -161,6 +165,9 @@ class RelationDifference:
                          f"columns ({', '.join(self.columns)}); the first rows only {a} (-) and only {b} (+):")
             lines += [f"  - {row}" for row in self.only_a]
             lines += [f"  + {row}" for row in self.only_b]
+            if self.only_a and self.only_b:  # both sorted: the first two are often the same row, changed
+                changed = [c for c, x, y in zip(self.columns, self.only_a[0], self.only_b[0]) if x != y]
+                lines.append(f"  the first - and + rows differ in: {', '.join(changed)}")
         return "\n".join(lines) or f"{label}: same ({self.rows_a} rows)"
 
 
