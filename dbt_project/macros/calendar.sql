@@ -37,7 +37,7 @@
 
 {#- The label analysts and the targets file use: FY2026-Q3. -#}
 {% macro fiscal_quarter_label(date_expr) -%}
-    ('FY' || cast({{ fiscal_year(date_expr) }} as varchar) || '-Q' || cast({{ fiscal_quarter_number(date_expr) }} as varchar))
+    ('FY' || cast({{ fiscal_year(date_expr) }} as {{ dbt.type_string() }}) || '-Q' || cast({{ fiscal_quarter_number(date_expr) }} as {{ dbt.type_string() }}))
 {%- endmacro %}
 
 {% macro fiscal_quarter_start(date_expr) -%}
@@ -61,7 +61,7 @@
 
 {#- The week end on or after the date: the date weekly snapshots of it belong to. -#}
 {% macro week_end(date_expr) -%}
-    cast({{ dbt.dateadd('day', '((' ~ _week_end_isodow() ~ ' - extract(isodow from ' ~ date_expr ~ ') + 7) % 7)', date_expr) }} as date)
+    cast({{ dbt.dateadd('day', '((' ~ _week_end_isodow() ~ ' - ' ~ iso_day_of_week(date_expr) ~ ' + 7) % 7)', date_expr) }} as date)
 {%- endmacro %}
 
 {#- The first day of the week that ends at a week end: the one place a week is 7 days. -#}
@@ -106,4 +106,17 @@
     from {{ days }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#-
+    The time between two timestamps, in days or hours with fractions: the durations of
+    the funnel and the pipeline.  Divided as doubles: a decimal divisor would make Spark
+    keep six decimals where DuckDB keeps a double's.
+-#}
+{% macro elapsed_days(from_timestamp, to_timestamp) -%}
+    ({{ dbt.datediff(from_timestamp, to_timestamp, 'second') }} / cast(86400 as double))
+{%- endmacro %}
+
+{% macro elapsed_hours(from_timestamp, to_timestamp) -%}
+    ({{ dbt.datediff(from_timestamp, to_timestamp, 'second') }} / cast(3600 as double))
 {%- endmacro %}

@@ -63,3 +63,14 @@
         else {{ at_reporting_rate(amount, reporting_rate(currency_id, week_end_rate)) }}
     end
 {%- endmacro %}
+
+{#-
+    An estimate (a double: an expected amount, a velocity) to the cent, kept a double.
+    Rounded in decimals, half a cent away from zero, from the value to six decimals: a
+    double's own round() does not agree between warehouses at half a cent, nor do two
+    warehouses' doubles agree in their last bits (36020.435 is 36020.43499999999767 or
+    36020.43500000000495, by the order or the conversion the sum took).
+-#}
+{% macro estimate_cents(value) -%}
+    cast(round(cast({{ value }} as decimal(38, 6)), 2) as double)
+{%- endmacro %}

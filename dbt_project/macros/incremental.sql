@@ -118,9 +118,13 @@
     The newest raw load the last completed build included: what changed is what was
     loaded after it.  The start of time (everything changed) before any complete build,
     on `--full-refresh`, and when the last complete build had another fingerprint (its
-    incremental tables were dropped: begin_build_record).
+    incremental tables were dropped: begin_build_record), and always where the warehouse
+    builds no incremental models (macros/spark.sql).
 -#}
 {% macro loaded_since_last_build() -%}
+    {%- if not incremental_supported() -%}
+    {{- return("cast('0001-01-01' as " ~ dbt.type_timestamp() ~ ")") -}}
+    {%- endif %}
     coalesce(
         (select last_build.raw_loaded_through
          from ops.dbt_builds as last_build

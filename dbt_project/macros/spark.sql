@@ -56,3 +56,34 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    dbt's own cross-database macros, as DuckDB's adapter has them (dbt_project.yml's
+    dispatch puts these before dbt-spark's).  dbt-spark's dateadd and datediff raise an
+    error on a null date (DuckDB's give null: an open deal's missing close date) and
+    repeat their argument five times, so that dates nested a few deep (week_end inside
+    fiscal_quarter_start) compile into hundreds of kilobytes and exhaust the driver's
+    memory while planning; its safe_cast is a plain cast, which fails on a bad value
+    where DuckDB's try_cast gives null.
+-#}
+
+{#- A timestamp, as DuckDB's date + interval: months clamp to the month's last day. -#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart }}, cast({{ interval }} as bigint), {{ from_date_or_timestamp }})
+{%- endmacro %}
+
+{#- Day and second boundaries crossed, as DuckDB's date_diff. -#}
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    {%- if datepart == 'day' -%}
+        datediff(cast({{ second_date }} as date), cast({{ first_date }} as date))
+    {%- elif datepart == 'second' -%}
+        (unix_seconds(cast({{ second_date }} as timestamp)) - unix_seconds(cast({{ first_date }} as timestamp)))
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("datediff by " ~ datepart ~ " has no Spark implementation that agrees with "
+            ~ "DuckDB's yet: add it to spark__datediff in macros/spark.sql") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}

@@ -105,7 +105,7 @@ select
     coalesce(previous_stage_order > stage_order, false) as is_regression,
     case
         when exited_at is not null
-            then {{ dbt.datediff('entered_at', 'exited_at', 'second') }} / 86400.0
+            then {{ elapsed_days('entered_at', 'exited_at') }}
     end as days_in_stage,
     history_source
 

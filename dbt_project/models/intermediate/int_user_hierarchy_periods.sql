@@ -63,7 +63,26 @@ periods as (
 
 ),
 
--- Each user's reporting line in each period: the latest version started by then.
+-- The version of each user in force in each period: the latest started by then (a version
+-- with no start is in force from the beginning).
+period_versions as (
+
+    select
+        periods.period_valid_from,
+        versions.user_id,
+        versions.reports_to_user_id,
+        row_number() over (
+            partition by periods.period_valid_from, versions.user_id
+            order by versions.reporting_line_from desc nulls last
+        ) as recency_rank
+    from periods
+    inner join versions
+        on versions.reporting_line_from is null
+        or versions.reporting_line_from <= periods.period_valid_from
+
+),
+
+-- Each user's reporting line in each period; the last period's is the current one.
 users as (
 
     select
@@ -72,18 +91,14 @@ users as (
         current_users.user_id,
         case
             when periods.period_valid_to is null then current_users.reports_to_user_id
-            else (
-                select versions.reports_to_user_id
-                from versions
-                where versions.user_id = current_users.user_id
-                    and (versions.reporting_line_from is null
-                        or versions.reporting_line_from <= periods.period_valid_from)
-                order by versions.reporting_line_from desc nulls last
-                limit 1
-            )
+            else period_versions.reports_to_user_id
         end as reports_to_user_id
     from periods
     cross join current_users
+    left join period_versions
+        on period_versions.period_valid_from is not distinct from periods.period_valid_from
+        and period_versions.user_id = current_users.user_id
+        and period_versions.recency_rank = 1
 
 ),
 

@@ -21,11 +21,11 @@ bounds as (
 
 spine as (
 
-    select cast(unnest(generate_series(
-        make_date(cast({{ fiscal_year_start_year('first_date') }} as integer), {{ var('fiscal_year_start_month') }}, 1),
-        make_date(cast({{ fiscal_year_start_year('last_date') }} as integer) + 4, {{ var('fiscal_year_start_month') }}, 1) - interval 1 day,
-        interval 1 day
-    )) as date) as date_day
+    select {{ day_series(
+        'make_date(cast(' ~ fiscal_year_start_year('first_date') ~ ' as integer), ' ~ var('fiscal_year_start_month') ~ ', 1)',
+        dbt.dateadd('day', -1, 'make_date(cast(' ~ fiscal_year_start_year('last_date') ~ ' as integer) + 4, '
+            ~ var('fiscal_year_start_month') ~ ', 1)')
+    ) }} as date_day
     from bounds
     where first_date is not null
 

@@ -102,20 +102,24 @@ node_history as (
 -- The quarters each (week end, quarter) learns from: the latest closed ones with the same offset.
 training as (
 
-    select
-        forecast.as_of_week_end,
-        forecast.fiscal_quarter,
-        history.quarter_last_week_end,
-        history.weeks_before_quarter_end
-    from quarter_weeks as forecast
-    inner join quarter_weeks as history
-        on history.weeks_before_quarter_end = forecast.weeks_before_quarter_end
-        and history.quarter_last_week_end < forecast.as_of_week_end
-        and history.is_quarter_closed
-    qualify row_number() over (
-        partition by forecast.as_of_week_end, forecast.fiscal_quarter
-        order by history.quarter_last_week_end desc
-    ) <= {{ history_quarters }}
+    select as_of_week_end, fiscal_quarter, quarter_last_week_end, weeks_before_quarter_end
+    from (
+        select
+            forecast.as_of_week_end,
+            forecast.fiscal_quarter,
+            history.quarter_last_week_end,
+            history.weeks_before_quarter_end,
+            row_number() over (
+                partition by forecast.as_of_week_end, forecast.fiscal_quarter
+                order by history.quarter_last_week_end desc
+            ) as recency_rank
+        from quarter_weeks as forecast
+        inner join quarter_weeks as history
+            on history.weeks_before_quarter_end = forecast.weeks_before_quarter_end
+            and history.quarter_last_week_end < forecast.as_of_week_end
+            and history.is_quarter_closed
+    ) as ranked
+    where recency_rank <= {{ history_quarters }}
 
 ),
 

@@ -45,13 +45,13 @@ select
     sql_at is not null and (won_at is not null or lost_at is not null) as is_qualified_closed,
     stage_regressions,
     amount_reporting,
-    {{ dbt.datediff('mql_at', 'first_touch_at', 'second') }} / 3600.0 as hours_to_first_touch,
-    {{ dbt.datediff('mql_at', 'srl_at', 'second') }} / 86400.0 as days_mql_to_srl,
-    {{ dbt.datediff('srl_at', 'sql_at', 'second') }} / 86400.0 as days_srl_to_sql,
+    {{ elapsed_hours('mql_at', 'first_touch_at') }} as hours_to_first_touch,
+    {{ elapsed_days('mql_at', 'srl_at') }} as days_mql_to_srl,
+    {{ elapsed_days('srl_at', 'sql_at') }} as days_srl_to_sql,
     case
         when sql_at is not null
-            then {{ dbt.datediff('sql_at', 'coalesce(won_at, lost_at)', 'second') }} / 86400.0
+            then {{ elapsed_days('sql_at', 'coalesce(won_at, lost_at)') }}
     end as days_sql_to_close,
-    {{ dbt.datediff('srl_at', 'coalesce(won_at, lost_at)', 'second') }} / 86400.0 as sales_cycle_days
+    {{ elapsed_days('srl_at', 'coalesce(won_at, lost_at)') }} as sales_cycle_days
 
 from milestones

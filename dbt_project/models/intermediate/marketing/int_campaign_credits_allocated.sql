@@ -26,6 +26,11 @@
 {#- Exact decimals, not floating point: sums over entries are then the same whatever
     order the rows come in (a rebuild gives identical rows) and shares add up exactly. -#}
 {%- set credit_type = 'decimal(38, 12)' -%}
+{#- A share (at most 1) at the credit's scale, and a reporting amount (whole cents),
+    narrow enough that their sums and products keep every decimal: Spark rounds a
+    decimal(38, 12) sum minus a decimal(38, 12) to 11 places, and a product of two to 6. -#}
+{%- set share_type = 'decimal(14, 12)' -%}
+{%- set cents_type = 'decimal(20, 2)' -%}
 
 with
 
@@ -66,7 +71,7 @@ linear_shares as (
     select
         entry_id,
         campaign_id,
-        cast(cast(count(*) as double) / max(counted_touches) as {{ credit_type }}) as rounded_share
+        cast(cast(count(*) as double) / max(counted_touches) as {{ share_type }}) as rounded_share
     from touches
     group by entry_id, campaign_id
 
@@ -90,11 +95,11 @@ shares as (
         'linear' as attribution_model,
         entry_id,
         campaign_id,
-        case
+        cast(case
             when row_number() over (partition by entry_id order by campaign_id desc) = 1
                 then 1 - (sum(rounded_share) over (partition by entry_id) - rounded_share)
             else rounded_share
-        end as credit
+        end as {{ credit_type }}) as credit
     from linear_shares
 
     union all
@@ -127,9 +132,9 @@ select
     case when entries.srl_at is not null then shares.credit else cast(0 as {{ credit_type }}) end as srl_credit,
     case when entries.sql_at is not null then shares.credit else cast(0 as {{ credit_type }}) end as sql_credit,
     case when entries.won_at is not null then shares.credit else cast(0 as {{ credit_type }}) end as won_credit,
-    case when entries.sql_at is not null then cast(shares.credit * entries.amount_reporting as {{ credit_type }}) end
+    case when entries.sql_at is not null then cast(cast(shares.credit as {{ share_type }}) * cast(entries.amount_reporting as {{ cents_type }}) as {{ credit_type }}) end
         as qualified_pipeline_credit,
-    case when entries.won_at is not null then cast(shares.credit * entries.amount_reporting as {{ credit_type }}) end
+    case when entries.won_at is not null then cast(cast(shares.credit as {{ share_type }}) * cast(entries.amount_reporting as {{ cents_type }}) as {{ credit_type }}) end
         as won_amount_credit
 from shares
 inner join entries

@@ -72,17 +72,17 @@ filled as (
         opportunity_id,
         changed_at,
         lead(changed_at) over state_order as next_changed_at,
-        last_value(stage ignore nulls) over running_state_order as stage,
-        last_value(case when stage is not null then changed_at end ignore nulls)
+        {{ last_non_null('stage') }} over running_state_order as stage,
+        {{ last_non_null('case when stage is not null then changed_at end') }}
             over running_state_order as stage_entered_at,
         {%- for field in as_of_fields %}
         nullif(
-            last_value(case when field_name = '{{ field }}' then coalesce(value_after, '') end ignore nulls)
+            {{ last_non_null("case when field_name = '" ~ field ~ "' then coalesce(value_after, '') end") }}
                 over running_state_order,
             ''
         ) as {{ as_of_fields[field] }}_text,
         {%- endfor %}
-        last_value(case when field_name = 'date_closed' then changed_at end ignore nulls)
+        {{ last_non_null("case when field_name = 'date_closed' then changed_at end") }}
             over running_state_order as close_date_set_at,
         min(case when reaches_sql then changed_at end) over running_state_order as qualified_at
     from events

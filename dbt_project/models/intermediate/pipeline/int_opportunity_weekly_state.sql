@@ -45,14 +45,13 @@ recompute as (
 ),
 
 -- 0, 1, 2, ... up to the number of weeks the spine spans: an interval's week ends are
--- its first one plus 7 x each offset up to its span.  (generate_series is DuckDB's; the
--- rest of the expansion is portable.)
+-- its first one plus 7 x each offset up to its span.
 week_offsets as (
 
-    select unnest(generate_series(
-        0,
-        cast({{ dbt.datediff(week_end('cast(min(opportunities.created_at) as date)'), 'max(spine_end.last_week_end)', 'day') }} / 7 as bigint)
-    )) as week_offset
+    select {{ integer_series(
+        '0',
+        dbt.datediff(week_end('cast(min(opportunities.created_at) as date)'), 'max(spine_end.last_week_end)', 'day') ~ ' / 7'
+    ) }} as week_offset
     from opportunities
     cross join spine_end
 

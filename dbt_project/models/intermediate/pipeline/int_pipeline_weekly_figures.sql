@@ -51,7 +51,7 @@ open_qualified as (
         count(*) as qualified_opportunities,
         sum(amount_reporting) as qualified_pipeline_amount,
         percentile_cont(0.5) within group (
-            order by {{ dbt.datediff('qualified_at', dbt.dateadd('day', 1, 'cast(week_end as timestamp)'), 'second') }} / 86400.0
+            order by {{ elapsed_days('qualified_at', dbt.dateadd('day', 1, 'cast(week_end as timestamp)')) }}
         ) as median_days_in_pipeline
     from weekly_state
     where is_qualified
@@ -67,7 +67,7 @@ qualified_closes as (
         motion,
         is_won_this_week as is_won,
         amount_reporting,
-        {{ dbt.datediff('qualified_at', 'stage_entered_at', 'second') }} / 86400.0 as days_sql_to_close
+        {{ elapsed_days('qualified_at', 'stage_entered_at') }} as days_sql_to_close
     from weekly_state
     where (is_won_this_week or is_lost_this_week)
         and qualified_at is not null
@@ -123,9 +123,9 @@ select
     coalesce(trailing_closes.lost_amount, 0) as lost_amount,
     trailing_closes.average_won_deal_size,
     trailing_closes.average_sales_cycle_days,
-    trailing_closes.won_opportunities * 1.0
+    cast(trailing_closes.won_opportunities as double)
         / nullif(trailing_closes.won_opportunities + trailing_closes.lost_opportunities, 0) as win_rate_count,
-    trailing_closes.won_amount * 1.0 / nullif(trailing_closes.won_amount + trailing_closes.lost_amount, 0) as win_rate_value
+    cast(trailing_closes.won_amount as double) / nullif(trailing_closes.won_amount + trailing_closes.lost_amount, 0) as win_rate_value
 
 from week_ends
 cross join motions

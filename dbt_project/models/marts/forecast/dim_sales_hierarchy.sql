@@ -5,6 +5,6 @@
     (int_sales_hierarchy's past periods) are what the roll-up of a past week uses.
 -#}
 
-select * exclude (hierarchy_valid_from, hierarchy_valid_to)
+select {{ star_except(ref('int_sales_hierarchy'), ['hierarchy_valid_from', 'hierarchy_valid_to']) }}
 from {{ ref('int_sales_hierarchy') }}
 where hierarchy_valid_to is null

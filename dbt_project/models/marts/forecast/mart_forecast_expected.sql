@@ -60,12 +60,15 @@ expected as (
     select
         rollup.*,
         coalesce(outside.history_quarters, 0) as history_quarters,
-        case
+        -- The estimates are sums of doubles, whose last bits depend on the order the
+        -- warehouse adds them in: in cents, a rebuild of the same drops gives the same
+        -- figures, and the total is the sum of its parts as shown.
+        {{ estimate_cents('case
             when coalesce(outside.history_quarters, 0) > 0 and coalesce(node_expected.deals_without_probability, 0) = 0
                 then coalesce(node_expected.expected_amount, 0)
-        end as expected_from_open,
-        case when outside.history_quarters > 0 then outside.expected_from_new end as expected_from_new,
-        case when outside.history_quarters > 0 then outside.expected_from_pulled_in end as expected_from_pulled_in,
+        end') }} as expected_from_open,
+        {{ estimate_cents('case when outside.history_quarters > 0 then outside.expected_from_new end') }} as expected_from_new,
+        {{ estimate_cents('case when outside.history_quarters > 0 then outside.expected_from_pulled_in end') }} as expected_from_pulled_in,
         sqrt(coalesce(node_expected.amount_variance, 0) + outside.outside_variance) as expected_std_dev
     from rollup
     left join node_expected
@@ -79,27 +82,12 @@ expected as (
 
 ),
 
--- The estimates are sums of doubles, whose last bits depend on the order DuckDB adds them
--- in: in cents, a rebuild of the same drops gives the same figures, and the total is the
--- sum of its parts as shown.
-in_cents as (
-
-    select
-        * replace (
-            round(expected_from_open, 2) as expected_from_open,
-            round(expected_from_new, 2) as expected_from_new,
-            round(expected_from_pulled_in, 2) as expected_from_pulled_in
-        )
-    from expected
-
-),
-
 totals as (
 
     select
         *,
         closed_won + expected_from_open + expected_from_new + expected_from_pulled_in as expected_total
-    from in_cents
+    from expected
 
 )
 
@@ -111,10 +99,10 @@ select
     expected_from_open, expected_from_new, expected_from_pulled_in, expected_total,
     case
         when expected_total is not null and expected_std_dev is not null
-            then round(greatest(closed_won, expected_total - {{ z_90 }} * expected_std_dev), 2)
+            then {{ estimate_cents('greatest(closed_won, expected_total - ' ~ z_90 ~ ' * expected_std_dev)') }}
     end as expected_p10,
-    round(expected_total + {{ z_90 }} * expected_std_dev, 2) as expected_p90,
-    round(expected_std_dev, 2) as expected_std_dev,
+    {{ estimate_cents('expected_total + ' ~ z_90 ~ ' * expected_std_dev') }} as expected_p90,
+    {{ estimate_cents('expected_std_dev') }} as expected_std_dev,
     history_quarters
 
 from totals

@@ -98,7 +98,7 @@ dense as (
         quarter_weeks.week_of_quarter,
         quarter_weeks.is_last_week_of_quarter,
         quarter_weeks.is_quarter_closed,
-        nodes.* exclude (hierarchy_valid_from, hierarchy_valid_to),
+        {{ star_except(ref('int_forecast_nodes'), ['hierarchy_valid_from', 'hierarchy_valid_to'], 'nodes') }},
         cast(coalesce(node_figures.closed_won, 0) as {{ dbt.type_numeric() }}) as closed_won,
         cast(coalesce(node_figures.closed_won, 0) + coalesce(node_figures.open_commit, 0) as {{ dbt.type_numeric() }}) as commit,
         cast(

@@ -36,8 +36,8 @@ derived as (
         figures.*,
         -- To the cent: a sum of doubles depends on the order rows are added in, and an
         -- incremental build adds them in another order than a full one.
-        round(figures.qualified_opportunities * figures.average_won_deal_size * figures.win_rate_count
-            / nullif(figures.average_sales_cycle_days, 0), 2) as pipeline_velocity,
+        {{ estimate_cents('figures.qualified_opportunities * cast(figures.average_won_deal_size as double)
+            * figures.win_rate_count / nullif(cast(figures.average_sales_cycle_days as double), 0)') }} as pipeline_velocity,
         {{ win_rate_benchmark('figures.motion') }} as win_rate_benchmark,
         {{ win_rate_benchmark_low(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_low,
         {{ win_rate_benchmark_high(win_rate_benchmark('figures.motion')) }} as win_rate_benchmark_high

@@ -99,10 +99,10 @@ select
     aggregated.visits_regressed,
     aggregated.visits_lost,
     aggregated.visits_still_in_stage,
-    aggregated.visits_moved_forward * 1.0 / aggregated.visits_entered as share_moved_forward,
-    aggregated.visits_regressed * 1.0 / aggregated.visits_entered as share_regressed,
-    aggregated.visits_lost * 1.0 / aggregated.visits_entered as share_lost,
-    aggregated.visits_still_in_stage * 1.0 / aggregated.visits_entered as share_still_in_stage,
+    cast(aggregated.visits_moved_forward as double) / aggregated.visits_entered as share_moved_forward,
+    cast(aggregated.visits_regressed as double) / aggregated.visits_entered as share_regressed,
+    cast(aggregated.visits_lost as double) / aggregated.visits_entered as share_lost,
+    cast(aggregated.visits_still_in_stage as double) / aggregated.visits_entered as share_still_in_stage,
     aggregated.history_source
 
 from aggregated

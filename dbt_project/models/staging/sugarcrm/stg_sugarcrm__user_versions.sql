@@ -20,7 +20,7 @@ renamed as (
     select
         {{ clean_text('id') }} as user_id,
         {{ clean_text('reports_to_id') }} as reports_to_user_id,
-        coalesce(date_modified, try_cast(left(_drop, 10) as timestamp)) as effective_at,
+        coalesce(date_modified, {{ dbt.safe_cast('left(_drop, 10)', dbt.type_timestamp()) }}) as effective_at,
         _drop as source_drop,
         _file as source_file,
         _line as source_line
