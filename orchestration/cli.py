@@ -642,6 +642,7 @@ def spark_not_ready(settings, command: list[str]) -> list[str]:
     """What the spark target lacks on this machine and in these settings, each with what to do; [] when ready."""
     import importlib.util
 
+    from funnelcast.settings import RAW_PARQUET_DIR_ENV
     from ingest.parquet_export import parquet_file, source_tables
 
     problems = []
@@ -652,7 +653,9 @@ def spark_not_ready(settings, command: list[str]) -> list[str]:
     if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
         problems.append("Spark needs a Java runtime (17) and there is no `java` on PATH and no JAVA_HOME: "
                         "`make java` installs Debian's openjdk-17-jre-headless, or set JAVA_HOME")
-    if settings.raw_parquet_dir is None:
+    if os.environ.get(RAW_PARQUET_DIR_ENV):
+        pass  # the folder or URL a cluster reads (docs/scale-out.md): not for this machine to look at
+    elif settings.raw_parquet_dir is None:
         where = ("in a funnelcast.yaml (there is none: the defaults apply)" if settings.config_file == "defaults"
                  else f"in {settings.config_file}")
         problems.append("the spark target reads raw from Parquet copies and the setting raw_parquet_dir is not set: "
@@ -669,10 +672,12 @@ def spark_not_ready(settings, command: list[str]) -> list[str]:
 
 
 def dbt_invocation(settings, dbt_args: list[str]) -> DbtInvocation:
-    """dbt with `dbt_args`, the settings' environment (Settings.dbt_env) and vars (Settings.dbt_vars, merged
-    under any --vars given) and the project's folders; on the spark target, run in Spark's warehouse folder
-    (Derby's metastore and log land there) with its own target and log folders, so that the Spark parse never
-    replaces the one `funnelcast run` reuses (dbt_project/target)."""
+    """dbt with `dbt_args`, the settings' environment (Settings.dbt_env; a FUNNELCAST_RAW_PARQUET_DIR already
+    set is kept: a cluster's copy of raw, docs/scale-out.md), their vars (Settings.dbt_vars, with any --vars
+    given merged over them) and the project's folders.  On the spark target it runs in Spark's warehouse
+    folder (Derby's metastore and log land there) with its own target and log folders, so that the Spark
+    parse never replaces the one `funnelcast run` reuses (dbt_project/target)."""
+    from funnelcast.settings import RAW_PARQUET_DIR_ENV
     from orchestration.dbt_project import DBT_PROJECT_DIR, dbt_executable, dbt_vars_args
 
     target = dbt_target(dbt_args)
@@ -694,6 +699,8 @@ def dbt_invocation(settings, dbt_args: list[str]) -> DbtInvocation:
         if "log_path" in options and not given(rest, "--log-path"):
             added += ["--log-path", str(cwd / "dbt-logs")]
     env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if os.environ.get(RAW_PARQUET_DIR_ENV):  # set by hand: a cluster's copy of raw (an s3:// URL), kept
+        env[RAW_PARQUET_DIR_ENV] = os.environ[RAW_PARQUET_DIR_ENV]
     return DbtInvocation([dbt_executable(), *leading, *command, *added, *rest], env, cwd, target, command)
 
 
@@ -701,10 +708,14 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     """dbt as every run invokes it (the settings' environment and vars, the project's folders); dbt's exit code."""
     import subprocess
 
-    from funnelcast.settings import load_settings
+    from funnelcast.settings import RAW_PARQUET_DIR_ENV, load_settings
 
     settings = load_settings(args.config)
     invocation = dbt_invocation(settings, list(args.dbt_args))
+    if os.environ.get(RAW_PARQUET_DIR_ENV):
+        print(f"funnelcast dbt: raw's Parquet copies are read from {RAW_PARQUET_DIR_ENV}="
+              f"{os.environ[RAW_PARQUET_DIR_ENV]} (set in the environment), not from the setting raw_parquet_dir",
+              file=sys.stderr)
     if invocation.target == SPARK_TARGET:
         problems = spark_not_ready(settings, invocation.subcommand)
         if problems:

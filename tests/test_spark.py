@@ -265,3 +265,17 @@ def test_the_comparison_sees_a_value_a_column_and_a_type_but_not_float_noise():
         con.execute("create table retyped as select 1 as id, 0.3 as share, timestamp '2026-01-04' as week_end")
         diff = compare_relation(con, "a", "retyped")
         assert diff.missing_columns == ["t"] and diff.type_changes == ["week_end: DATE -> TIMESTAMP"]
+
+
+def test_a_clusters_raw_parquet_dir_set_in_the_environment_reaches_dbt(tmp_path, monkeypatch):
+    """docs/scale-out.md: raw copied to object storage is named by FUNNELCAST_RAW_PARQUET_DIR, which
+    `funnelcast dbt` keeps over the setting (and does not look for on this machine)."""
+    from orchestration.cli import dbt_invocation, spark_not_ready
+
+    settings = Settings(build_db=tmp_path / "build.duckdb", raw_parquet_dir=tmp_path / "raw-parquet")
+    monkeypatch.setenv("FUNNELCAST_RAW_PARQUET_DIR", "s3://bucket/funnelcast/raw-parquet")
+    invocation = dbt_invocation(settings, ["build", "--target", "spark"])
+    assert invocation.env["FUNNELCAST_RAW_PARQUET_DIR"] == "s3://bucket/funnelcast/raw-parquet"
+    assert not [p for p in spark_not_ready(settings, ["build"]) if "raw_parquet_dir" in p]
+    monkeypatch.delenv("FUNNELCAST_RAW_PARQUET_DIR")
+    assert dbt_invocation(settings, ["build"]).env["FUNNELCAST_RAW_PARQUET_DIR"] == str(tmp_path / "raw-parquet")
