@@ -174,7 +174,8 @@ class RelationDifference:
 def compare_relation(con: duckdb.DuckDBPyConnection, a: str, b: str, shown: int = 5) -> RelationDifference:
     """Compare relation `b` with relation `a` (any FROM item of `con`): their columns by name, the family of each
     column's type, and their rows as multisets with floats rounded to SIGNIFICANT_DIGITS on both sides (where
-    either side holds a float).  The rows are compared on a's columns that b also has; up to `shown` rows of
+    either side holds a float); two floats that round one unit of the last digit apart, on either side of a
+    rounding boundary, agree.  The rows are compared on a's columns that b also has; up to `shown` rows of
     each side that the other lacks are kept, in order."""
     cols_a, cols_b = columns_of(con, a), columns_of(con, b)
     types_b = dict(cols_b)
@@ -183,8 +184,32 @@ def compare_relation(con: duckdb.DuckDBPyConnection, a: str, b: str, shown: int 
     listed = ", ".join(rounded_columns(common, floats))
     side_a, side_b = f"(select {listed} from {a})", f"(select {listed} from {b})"
 
+    names = [quote(name) for name, _ in common]
+    keys = [quote(name) for name, _ in common if name not in floats]
+    rounded_apart = [quote(name) for name, _ in common if name in floats]
+
+    def paired(x: str) -> str:
+        # The rows one side lacks, numbered within their non-float columns in the order of their floats.
+        order = ", ".join(rounded_apart) or "1"
+        partition = f"partition by {', '.join(keys)}" if keys else ""
+        return f"select *, row_number() over ({partition} order by {order}) as _pair from ({x})"
+
+    def within_last_digit(column: str) -> str:
+        # Two values either side of a rounding boundary (19.994218749999998 and 19.99421875) round one
+        # unit of the last significant digit apart: they agree to SIGNIFICANT_DIGITS all the same.
+        x, y = f"x.{column}", f"y.{column}"
+        return (f"({x} is not distinct from {y} or abs({x} - {y}) <= 1.000001 * "
+                f"pow(10, floor(log10(greatest(abs({x}), abs({y})))) - {SIGNIFICANT_DIGITS - 1}))")
+
     def only(x: str, y: str) -> list[tuple]:
-        return con.execute(f"select * from ({x} except all {y}) order by all limit {shown}").fetchall()
+        """Up to `shown` rows of x that y lacks: not in y once rounded, nor one last digit from a row of y."""
+        lacking_x, lacking_y = f"({x} except all {y})", f"({y} except all {x})"
+        conditions = [f"x.{k} is not distinct from y.{k}" for k in keys] + ["x._pair = y._pair"]
+        conditions += [within_last_digit(column) for column in rounded_apart]
+        return con.execute(
+            f"select {', '.join('x.' + n for n in names)} from ({paired(lacking_x)}) as x "
+            f"where not exists (select 1 from ({paired(lacking_y)}) as y where {' and '.join(conditions)}) "
+            f"order by all limit {shown}").fetchall()
 
     return RelationDifference(
         rows_a=con.execute(f"select count(*) from {a}").fetchone()[0],
