@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -134,6 +135,12 @@ def test_funnelcast_docs_serves_the_dbt_docs_on_localhost(demo_refresh, tmp_path
         # The catalog was read from the build file: the mart's real columns and types.
         assert "is_mature" in {c.lower() for c in catalog["nodes"]["model.funnelcast.mart_funnel_conversion"]["columns"]}
     finally:
-        os.killpg(server.pid, 15)
-        server.wait()
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # A process that ignores SIGTERM (inherited: a shell or a test runner started with it
+            # ignored) would keep the suite waiting for ever: the server is only needed up to here.
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
         log.close()
