@@ -6,7 +6,7 @@
 -#}
 {% macro conflicting_versions(kind) -%}
 {%- set relation = source('raw', kind) -%}
-{%- set content = columns_except(relation, ['_drop', '_file', '_line', '_loaded_at']) or ['id'] -%}
+{%- set content = source_columns_except('raw', kind, ['_drop', '_file', '_line', '_loaded_at']) or ['id'] -%}
 select '{{ kind }}' as kind, id, date_modified, count(distinct content_hash) as versions
 from (
     select id, date_modified, md5({{ row_json(content) }}) as content_hash

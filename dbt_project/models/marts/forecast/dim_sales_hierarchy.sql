@@ -5,6 +5,8 @@
     (int_sales_hierarchy's past periods) are what the roll-up of a past week uses.
 -#}
 
-select {{ star_except(ref('int_sales_hierarchy'), ['hierarchy_valid_from', 'hierarchy_valid_to']) }}
+select
+    user_id, ancestor_user_id, depth, ancestor_level, user_level, user_name, user_title,
+    ancestor_name, ancestor_title, manager_user_id, has_cycle, has_dangling_manager, is_under_company_root
 from {{ ref('int_sales_hierarchy') }}
 where hierarchy_valid_to is null

@@ -98,7 +98,8 @@ dense as (
         quarter_weeks.week_of_quarter,
         quarter_weeks.is_last_week_of_quarter,
         quarter_weeks.is_quarter_closed,
-        {{ star_except(ref('int_forecast_nodes'), ['hierarchy_valid_from', 'hierarchy_valid_to'], 'nodes') }},
+        nodes.node_id, nodes.node_type, nodes.node_user_id, nodes.node_name, nodes.node_title,
+        nodes.parent_node_id, nodes.node_level, nodes.has_cycle, nodes.has_dangling_manager, nodes.is_known_user,
         cast(coalesce(node_figures.closed_won, 0) as {{ dbt.type_numeric() }}) as closed_won,
         cast(coalesce(node_figures.closed_won, 0) + coalesce(node_figures.open_commit, 0) as {{ dbt.type_numeric() }}) as commit,
         cast(
