@@ -45,8 +45,12 @@
     ))
 {%- endmacro %}
 
-{% macro is_build_command() -%}
-    {{- return(flags.WHICH in ('build', 'run')) -}}
+{#-
+    Whether this invocation keeps the build record: a `dbt build` or `dbt run` that executes,
+    on a warehouse with incremental models (the record is what they are incremental from).
+-#}
+{% macro keeps_build_record() -%}
+    {{- return(execute and flags.WHICH in ('build', 'run') and incremental_supported()) -}}
 {%- endmacro %}
 
 {#- The build record's table (also run by itself: `dbt run-operation create_build_record_table`). -#}
@@ -65,7 +69,7 @@
 
 {#- on-run-start: record this build; drop the incremental tables another fingerprint built. -#}
 {% macro begin_build_record() %}
-    {%- if execute and is_build_command() and incremental_supported() -%}
+    {%- if keeps_build_record() -%}
         {%- do create_build_record_table() -%}
         {%- call statement('build_record_started', auto_begin=False) -%}
             insert into ops.dbt_builds (invocation_id, fingerprint, raw_loaded_through, started_at)
@@ -98,7 +102,7 @@
 
 {#- on-run-end: the build completed when every model of the project was built without error. -#}
 {% macro complete_build_record(results) %}
-    {%- if execute and is_build_command() and incremental_supported() -%}
+    {%- if keeps_build_record() -%}
         {%- set built = [] -%}
         {%- for result in results if result.node.resource_type == 'model' and result.status == 'success' -%}
             {%- do built.append(result.node.unique_id) -%}
