@@ -521,11 +521,25 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
+DOCS_SITE_NAME = "dbt-docs"
+
+
+def docs_site(build_db: Path) -> Path:
+    """Where `funnelcast docs` builds the site: beside the build file its catalog describes.
+
+    Never dbt_project/target: `dbt docs generate` rewrites the manifest of its target folder, and
+    that folder's manifest is the one every refresh reads (its asset graph, the published
+    comments); a refresh running meanwhile would read it half written."""
+    return Path(build_db).absolute().parent / DOCS_SITE_NAME
+
+
 def docs_commands(build_db: Path, dbt_vars: dict, port: int) -> tuple[list[str], list[str]]:
-    """`dbt docs generate` (the catalog reads the build file) and `dbt docs serve` on localhost only."""
+    """`dbt docs generate` (the catalog reads the build file) and `dbt docs serve` on localhost only,
+    both on the site's own target folder."""
     from orchestration.dbt_project import DBT_PROJECT_DIR, dbt_executable
 
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    site = str(docs_site(build_db))
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", site]
     generate = [dbt_executable(), "docs", "generate", *common, "--vars", json.dumps(dbt_vars, sort_keys=True)]
     serve = [dbt_executable(), "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(port), "--no-browser"]
     return generate, serve
@@ -548,9 +562,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print("funnelcast docs: dbt docs generate failed (its output is above)", file=sys.stderr)
         return built.returncode
     if args.no_serve:
-        from orchestration.dbt_project import DBT_PROJECT_DIR
-
-        print(f"built the dbt docs site: {DBT_PROJECT_DIR / 'target' / 'index.html'}")
+        print(f"built the dbt docs site: {docs_site(settings.build_db) / 'index.html'}")
         return 0
     print(f"serving the dbt docs on http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", flush=True)
     os.execvpe(serve[0], serve, env)
@@ -830,7 +842,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="build the dbt docs site and serve it on http://127.0.0.1:PORT/")
     docs.add_argument("--config")
     docs.add_argument("--port", type=int, default=8080)
-    docs.add_argument("--no-serve", action="store_true", help="only build it (dbt_project/target/index.html)")
+    docs.add_argument("--no-serve", action="store_true", help="only build it (dbt-docs/index.html beside the build file)")
     docs.set_defaults(func=cmd_docs)
 
     dbt = sub.add_parser("dbt", help="run dbt with the settings' environment and vars and the project's folders, "

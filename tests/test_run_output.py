@@ -110,7 +110,10 @@ def free_port() -> int:
 
 
 def test_funnelcast_docs_serves_the_dbt_docs_on_localhost(demo_refresh, tmp_path):
-    _, config, home, _ = demo_refresh
+    folder, config, home, _ = demo_refresh
+    # The manifest every refresh reads (dbt_project/target): building the docs must not rewrite it.
+    refresh_manifest = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
+    manifest_before = (refresh_manifest.stat().st_mtime_ns, refresh_manifest.read_bytes())
     port = free_port()
     env = {**os.environ, "FUNNELCAST_CONFIG": str(config), "DAGSTER_HOME": str(home)}
     log = (tmp_path / "docs.log").open("w")
@@ -134,6 +137,9 @@ def test_funnelcast_docs_serves_the_dbt_docs_on_localhost(demo_refresh, tmp_path
             ("mart_funnel_conversion", "is_mature")]
         # The catalog was read from the build file: the mart's real columns and types.
         assert "is_mature" in {c.lower() for c in catalog["nodes"]["model.funnelcast.mart_funnel_conversion"]["columns"]}
+        # The site was built beside the build file, and the refreshes' manifest is as it was.
+        assert (folder / "warehouse" / "dbt-docs" / "catalog.json").is_file()
+        assert (refresh_manifest.stat().st_mtime_ns, refresh_manifest.read_bytes()) == manifest_before
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
