@@ -49,8 +49,14 @@ $(JAVA):
 
 java: $(JAVA)
 
+# Two pytest workers (pytest-xdist), each test file on one of them so that its module fixtures are
+# built once: most of the suite waits on one single-threaded process at a time (dbt's parse, Dagster's
+# steps, Spark's driver), so a second worker fills the second core. `make test TEST_WORKERS=0` runs
+# the suite in one process.
+TEST_WORKERS ?= 2
+
 test: setup $(CHROMIUM) $(JAVA)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Figures only (docs/performance.md): `make bench BENCH_ARGS="--scale medium"` for a quicker run.
 bench: setup
