@@ -39,6 +39,8 @@ DUCKDB_SETTING_ENVS = {
     "threads": "FUNNELCAST_DUCKDB_THREADS",
     "temp_directory": "FUNNELCAST_DUCKDB_TEMP_DIRECTORY",
 }
+# ... and how many models and tests dbt runs side by side (the profile's `threads:`).
+DBT_THREADS_ENV = "FUNNELCAST_DBT_THREADS"
 # A size as DuckDB's memory_limit reads it: 3GB (10^9 bytes), 2.5GiB (2^30), 512MB, or a share of RAM (50%).
 MEMORY_LIMIT_PATTERN = r"\d+(\.\d+)?\s*([KMGT]i?B|B|%)"
 # The folder DuckDB spills to when a query needs more than memory_limit, beside the build file.
@@ -130,6 +132,13 @@ class Settings:
     duckdb_threads: int | None = None
     # None: <the build file's folder>/duckdb_tmp.
     duckdb_temp_directory: Path | None = None
+    # How many models and tests dbt runs at once, in its one process and its one connection to
+    # the build file (DuckDB's one-writer rule is between processes; transactions of one process
+    # on different tables do not conflict).  Two: while one model's query runs, dbt renders and
+    # starts the next, and a model's tests run beside its children; on 2 cores a weekly refresh's
+    # dbt step on `large` went from 53 s to 44 s, and 4 gave nothing more (docs/performance.md).
+    # Every query shares duckdb_memory_limit, so memory stays bounded.
+    dbt_threads: int = 2
     # When set, every refresh also writes each table dbt reads as a source (raw.<kind> and
     # vocabulary.<name>) to <dir>/<schema>/<table>/data.parquet, for the dbt project's `spark`
     # target (`funnelcast dbt build --target spark`).  None: nothing is written.
@@ -173,6 +182,8 @@ class Settings:
                              f"got {self.duckdb_memory_limit!r}")
         if self.duckdb_threads is not None and (not isinstance(self.duckdb_threads, int) or self.duckdb_threads < 1):
             raise ValueError(f"duckdb_threads must be 1 or more (or left out: every core), got {self.duckdb_threads!r}")
+        if isinstance(self.dbt_threads, bool) or not isinstance(self.dbt_threads, int) or self.dbt_threads < 1:
+            raise ValueError(f"dbt_threads must be a whole number, 1 or more, got {self.dbt_threads!r}")
         if len(self.reporting_currency) != 3:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
 
@@ -234,11 +245,12 @@ class Settings:
 
     def dbt_env(self) -> dict[str, str]:
         """The environment variables dbt_project/profiles.yml reads, for every dbt invocation: the
-        `dev` target's build file and DuckDB settings, and the `spark` target's warehouse folder and
+        `dev` target's build file, DuckDB settings and dbt threads, and the `spark` target's warehouse folder and
         (when `raw_parquet_dir` is set) the folder of raw's Parquet copies."""
         duckdb_settings = self.duckdb_config()
         env = {BUILD_DB_ENV: str(self.build_db),
                **{env: duckdb_settings[name] for name, env in DUCKDB_SETTING_ENVS.items()},
+               DBT_THREADS_ENV: str(self.dbt_threads),
                SPARK_WAREHOUSE_ENV: str(self.spark_warehouse())}
         if self.raw_parquet_dir is not None:
             env[RAW_PARQUET_DIR_ENV] = str(Path(self.raw_parquet_dir).absolute())

@@ -1,4 +1,5 @@
-"""DuckDB's memory_limit, threads and temp_directory reach every connection that writes the build file.
+"""DuckDB's memory_limit, threads and temp_directory reach every connection that writes the build file,
+and dbt's threads reach dbt.
 
 The settings come from a funnelcast.yaml with values no default has, and are read back with
 `current_setting()` from the connections themselves: the loader's (the Dagster `duckdb`
@@ -39,7 +40,8 @@ def settings(tmp_path) -> Settings:
         "published_db: warehouse/funnelcast.duckdb\n"
         "duckdb_memory_limit: 1500MB\n"
         "duckdb_threads: 1\n"
-        "duckdb_temp_directory: spill\n",
+        "duckdb_temp_directory: spill\n"
+        "dbt_threads: 3\n",
         encoding="utf-8",
     )
     return load_settings(config)
@@ -71,6 +73,9 @@ def test_dbts_connection_has_the_configured_duckdb_settings(settings, tmp_path):
     )
     assert set(found) == set(SETTINGS_READ_BACK), messages[-20:]
     assert_configured(found, tmp_path)
+    # dbt's own threads (models built at once) are the settings' too, not the profile's.
+    shown = [line for message in messages for line in message.splitlines() if line.startswith("dbt_threads=")]
+    assert shown == ["dbt_threads=3"], messages[-20:]
 
 
 def test_the_defaults_fit_a_laptop_and_spill_beside_the_build_file(tmp_path):
@@ -91,6 +96,14 @@ def test_funnelcast_config_shows_the_duckdb_settings(settings, tmp_path):
     assert shown["duckdb_memory_limit"] == "1500MB"
     assert shown["duckdb_threads"] == 1
     assert Path(shown["duckdb_temp_directory"]) == tmp_path / "spill"
+
+
+@pytest.mark.parametrize("value", ["0", "two", "true"])
+def test_dbt_threads_that_are_not_a_count_are_refused_when_the_settings_are_read(tmp_path, value):
+    config = tmp_path / "funnelcast.yaml"
+    config.write_text(f"dbt_threads: {value}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="dbt_threads"):
+        load_settings(config)
 
 
 def test_a_memory_limit_duckdb_cannot_read_is_refused_when_the_settings_are_read(tmp_path):
