@@ -53,7 +53,9 @@ def test_profiles_only_reference_environment_variables():
     calls = re.findall(r"\{\{(.*?)\}\}", profiles)
     assert calls, "profiles.yml names the build file by an environment variable"
     for call in calls:
-        assert re.fullmatch(r"\s*env_var\('\w+'\)\s*", call), f"profiles.yml: a default or non-env value: {call!r}"
+        # `| as_number` only converts (dbt's threads must be a number), it gives no default.
+        assert re.fullmatch(r"\s*env_var\('\w+'\)(\s*\|\s*as_number)?\s*", call), \
+            f"profiles.yml: a default or non-env value: {call!r}"
 
 
 def test_inline_var_defaults_in_models_match_the_settings():
