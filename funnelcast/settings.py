@@ -135,8 +135,7 @@ class Settings:
     # How many models and tests dbt runs at once, in its one process and its one connection to
     # the build file (DuckDB's one-writer rule is between processes; transactions of one process
     # on different tables do not conflict).  Two: while one model's query runs, dbt renders and
-    # starts the next, and a model's tests run beside its children; on 2 cores a weekly refresh's
-    # dbt step on `large` went from 53 s to 44 s, and 4 gave nothing more (docs/performance.md).
+    # starts the next; four gave nothing more on 2 cores (docs/performance.md has the figures).
     # Every query shares duckdb_memory_limit, so memory stays bounded.
     dbt_threads: int = 2
     # When set, every refresh also writes each table dbt reads as a source (raw.<kind> and

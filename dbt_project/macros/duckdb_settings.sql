@@ -1,6 +1,7 @@
 {# `dbt run-operation duckdb_settings`: DuckDB's memory_limit, threads and temp_directory as
    dbt's own connection has them (profiles.yml `config_options:`, from funnelcast.yaml), one
-   `duckdb_setting <name>=<value>` line each, then `dbt_threads=<n>`, the models dbt runs at once.  tests/test_duckdb_settings.py reads them back. #}
+   `duckdb_setting <name>=<value>` line each, then `dbt_threads=<n>`, the models dbt runs at
+   once.  tests/test_duckdb_settings.py reads them back. #}
 {% macro duckdb_settings() %}
   {% set names = ['memory_limit', 'threads', 'temp_directory'] %}
   {% for name in names %}
