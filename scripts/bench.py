@@ -376,21 +376,34 @@ def mart_row_counts(db: Path) -> dict[str, int]:
         return {t: con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] for t in tables}
 
 
-def node_windows(results: dict[str, Any], prefix: str) -> tuple[float, list[tuple[float, float]], int | None]:
-    """Seconds (sum of execution_time), execute windows and rows affected of the nodes
-    whose unique_id starts with `prefix` (model., test.)."""
-    seconds, windows, rows = 0.0, [], None
+def node_windows(results: dict[str, Any], prefix: str) -> tuple[list[tuple[float, float]], int | None]:
+    """The compile and execute windows and the rows affected of the nodes whose unique_id
+    starts with `prefix` (model., test.)."""
+    windows, rows = [], None
     for node in results["results"]:
         if not node["unique_id"].startswith(prefix):
             continue
-        seconds += node["execution_time"]
         for timing in node.get("timing", []):
-            if timing["name"] == "execute" and timing.get("started_at") and timing.get("completed_at"):
+            if timing["name"] in ("compile", "execute") and timing.get("started_at") and timing.get("completed_at"):
                 windows.append((iso_time(timing["started_at"]), iso_time(timing["completed_at"])))
         affected = (node.get("adapter_response") or {}).get("rows_affected")
         if isinstance(affected, int) and affected >= 0:
             rows = (rows or 0) + affected
-    return seconds, windows, rows
+    return windows, rows
+
+
+def covered_seconds(windows: list[tuple[float, float]]) -> float:
+    """The seconds at least one of the windows covers: with several dbt threads nodes overlap,
+    so their execution times add up to more than the wall time they took."""
+    seconds, current = 0.0, None
+    for start, end in sorted(windows):
+        if current is None or start > current[1]:
+            if current is not None:
+                seconds += current[1] - current[0]
+            current = [start, end]
+        else:
+            current[1] = max(current[1], end)
+    return seconds + (current[1] - current[0] if current is not None else 0.0)
 
 
 def iso_time(text: str) -> float:
@@ -435,12 +448,16 @@ def refresh_figures(work: Work, measured: Measured, run_id: str, name: str) -> F
 def add_dbt_phases(figures: Figures, results: dict[str, Any], window: tuple[float, float], memory: TreeMemory) -> None:
     start, end = window
     figures.add("dbt step (wall)", end - start, peak_rss=memory.peak([window]))
-    accounted = 0.0
-    for label, prefix in (("dbt models", "model."), ("dbt tests", "test.")):
-        seconds, windows, rows = node_windows(results, prefix)
-        accounted += seconds
-        figures.add(label, seconds, rows, memory.peak(windows) if windows else None)
-    figures.add("dbt other (start, parse, events)", (end - start) - accounted)
+    # Wall-clock shares of the step, which add up to it whatever the number of dbt threads:
+    # the seconds a model was being compiled or run, the seconds only tests were, the rest.
+    model_windows, model_rows = node_windows(results, "model.")
+    test_windows, test_rows = node_windows(results, "test.")
+    model_seconds = covered_seconds(model_windows)
+    node_seconds = covered_seconds(model_windows + test_windows)
+    figures.add("dbt models", model_seconds, model_rows, memory.peak(model_windows) if model_windows else None)
+    figures.add("dbt tests (no model running)", node_seconds - model_seconds, test_rows,
+                memory.peak(test_windows) if test_windows else None)
+    figures.add("dbt other (start, parse, events)", (end - start) - node_seconds)
 
 
 # ----------------------------------------------------------------------------- the floor

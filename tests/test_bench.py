@@ -87,3 +87,15 @@ def test_table_and_ratios_are_printed(small_bench):
         assert line in out
     # The generator ran under the benchmark (the cache was empty): its memory was sampled.
     assert bench["generator"]["peak_rss"] > 0
+
+
+def test_dbt_step_splits_into_parts_that_add_up_to_its_wall_time(small_bench):
+    # dbt runs two models or tests at a time (dbt_threads): summed node times would count the
+    # overlap twice and leave "other" negative.  The parts are wall-clock shares of the step.
+    _, bench, _ = small_bench
+    for run in ("full", "delta"):
+        seconds = {p["name"]: p["seconds"] for p in bench[run]["phases"]}
+        parts = [seconds["dbt models"], seconds["dbt tests (no model running)"],
+                 seconds["dbt other (start, parse, events)"]]
+        assert all(part >= 0 for part in parts), (run, parts)
+        assert sum(parts) == pytest.approx(seconds["dbt step (wall)"], abs=0.01), (run, parts)
