@@ -266,8 +266,9 @@
 {%- endmacro %}
 
 {#-
-    The as-of models (one row per opportunity x day: int_opportunity_weekly_state and
-    fct_pipeline_weekly by week end, int_opportunity_period_end_state by period end): a
+    The as-of models (rows by opportunity x day: int_opportunity_weekly_state,
+    fct_pipeline_weekly and int_pipeline_movement_lines by week end,
+    int_opportunity_period_end_state and fct_pipeline_period_end by period end): a
     run recomputes every day of the opportunities int_changed_opportunities lists (the
     pre-hook deletes their rows) and every opportunity's days from
     as_of_recompute_from() on, replacing them on the grain.  Earlier days of the other

@@ -19,9 +19,30 @@
     Entries and exits count the amount at the end of the week; amount changes of deals
     in the pipeline at the start are their own lines.  A deal without a reporting
     amount counts as 0.
+
+    Incremental on the weekly spine's rows (macros/incremental.sql:
+    as_of_incremental_config; several lines share an opportunity x week end): a week
+    end's lines are its state's and the week before's, so a run recomputes every week
+    end of the opportunities int_changed_opportunities lists and every opportunity's
+    week ends from as_of_recompute_from() on, reading the spine from the week before.
 -#}
 
+{{ as_of_incremental_config('week_end') }}
+
 with
+
+recompute as (
+
+    select {{ as_of_recompute_from('week_end', week_end) }} as from_week_end
+
+),
+
+-- The whole spine's last week end, whatever rows are read.
+spine_end as (
+
+    select max(week_end) as last_week_end from {{ ref('int_opportunity_weekly_state') }}
+
+),
 
 weekly_state as (
 
@@ -29,6 +50,10 @@ weekly_state as (
         *,
         coalesce(amount_reporting, 0) as amount
     from {{ ref('int_opportunity_weekly_state') }}
+    {%- if is_incremental() %}
+    where {{ only_changed_opportunities('opportunity_id') }}
+        or {{ dbt.dateadd('day', 7, 'week_end') }} >= (select from_week_end from recompute)
+    {%- endif %}
 
 ),
 
@@ -69,7 +94,12 @@ quartered as (
         {{ fiscal_quarter_end('paired.week_end') }} as quarter_end
     from paired
     -- A previous week end's row whose next week end is past the spine's end.
-    where paired.week_end <= (select max(week_end) from weekly_state)
+    where paired.week_end <= (select last_week_end from spine_end)
+    {%- if is_incremental() %}
+        -- Not the week before the first recomputed one: its own week before was not read.
+        and ({{ only_changed_opportunities('paired.opportunity_id') }}
+            or paired.week_end >= (select from_week_end from recompute))
+    {%- endif %}
 
 ),
 

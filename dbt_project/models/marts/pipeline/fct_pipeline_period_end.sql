@@ -4,7 +4,15 @@
     won or lost during the period that was still closed then (the period's actual).
     The state is int_opportunity_period_end_state's: the weekly spine's rule at the
     period's last day instead of a week end.
+
+    Incremental like that model (macros/incremental.sql: as_of_incremental_config), on
+    the same rows: every period end of the opportunities int_changed_opportunities lists
+    and every opportunity's period ends from as_of_recompute_from() on.  A row is one
+    state row's, narrowed by the calendar, so the rows of every other period end stay as
+    written (tests/test_incremental_chain.py compares the mart with a full refresh).
 -#}
+
+{{ as_of_incremental_config('period_end') }}
 
 with
 
@@ -44,5 +52,7 @@ select
 from period_end_state
 inner join period_ends
     on period_ends.period_end = period_end_state.period_end
-where period_end_state.is_open
-    or cast(period_end_state.stage_entered_at as date) >= period_ends.period_start
+where (period_end_state.is_open
+        or cast(period_end_state.stage_entered_at as date) >= period_ends.period_start)
+    and ({{ only_changed_opportunities('period_end_state.opportunity_id') }}
+        or period_end_state.period_end >= {{ as_of_recompute_from('period_end') }})
