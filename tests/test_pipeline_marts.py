@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -21,9 +22,11 @@ from unittest import mock
 import duckdb
 import pytest
 
+from funnelcast.settings import Settings
+
 from ingest.drops import find_drops
 from tests.drops.pipeline import BUILD_SELECTION
-from tests.warehouse import dbt_build, load_landing, rows, warned
+from tests.warehouse import DBT, DBT_PROJECT_DIR, dbt_build, load_landing, rows, warned
 
 
 def test_hand_made_history_passes_the_pipeline_data_tests(pipeline_handmade):
@@ -70,6 +73,7 @@ def generated(request, tmp_path_factory) -> Iterator[dict]:
     con = duckdb.connect(str(db), read_only=True)
     yield {
         "con": con,
+        "db": db,
         "first_rows": first_rows,
         "after_incremental": after_incremental,
         "dbt_log": (work / "logs" / "dbt.log").read_text(encoding="utf-8"),
@@ -94,6 +98,38 @@ def test_incremental_build_equals_a_full_refresh(generated):
     kept = set(full) & set(generated["first_rows"])
     assert {r[0] for r in written} >= all_weeks - first_weeks
     assert len(kept) > len(written)
+
+
+def test_reconciliation_fails_on_a_changed_and_a_missing_row_of_fct_pipeline_weekly(generated, tmp_path):
+    # The check first compares fingerprints of the two tables and lists rows only when they
+    # differ: one amount changed and one row deleted in a copy must fail it, with their rows.
+    db = tmp_path / "build.duckdb"
+    shutil.copyfile(generated["db"], db)
+    with duckdb.connect(str(db)) as con:
+        changed, deleted = con.execute(
+            "select opportunity_id, week_end from marts.fct_pipeline_weekly "
+            "where amount_reporting is not null order by opportunity_id, week_end limit 2").fetchall()
+        con.execute("update marts.fct_pipeline_weekly set amount_reporting = amount_reporting + 1 "
+                    "where opportunity_id = ? and week_end = ?", list(changed))
+        con.execute("delete from marts.fct_pipeline_weekly where opportunity_id = ? and week_end = ?", list(deleted))
+    env = {**os.environ, **Settings(build_db=db).dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(
+        [str(DBT), "test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+         "--select", "assert_fct_pipeline_weekly_matches_weekly_state", "--store-failures"],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    # The changed row is missing (its spine version) and extra (its changed version); the deleted one missing.
+    assert "FAIL 3 assert_fct_pipeline_weekly_matches_weekly_state" in proc.stdout, proc.stdout[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        failures = con.execute(
+            "select problem, opportunity_id, week_end from main_dbt_test__audit.assert_fct_pipeline_weekly_matches_weekly_state "
+            "order by problem, opportunity_id, week_end").fetchall()
+    assert sorted(failures) == sorted([
+        ("missing from fct_pipeline_weekly", *changed),
+        ("missing from fct_pipeline_weekly", *deleted),
+        ("not in int_opportunity_weekly_state", *changed),
+    ])
 
 
 def test_movement_reconciles_for_every_week_and_owner(generated):

@@ -3,6 +3,11 @@
     it is kept from, after every run: rows missing from it, rows it holds that the
     spine does not, and rows whose values differ.  Proves the incremental path
     (delete+insert of changed rows, post-hook deletion) on every build.
+
+    Both tables are first summed up in one scan each (rows_fingerprint: row count, XOR
+    and sum of the rows' hashes); only when those differ are the rows compared one by
+    one, to list the ones that differ.  On large the check takes 0.25 s instead of the
+    1.2 s of the two excepts.
 -#}
 {#- An asset check of fct_pipeline_weekly in Dagster (the test reads two models). -#}
 {{ config(meta={'dagster': {'ref': {'name': 'fct_pipeline_weekly'}}}) }}
@@ -13,15 +18,42 @@
 
 with
 
+fct_fingerprint as (
+
+    {{ rows_fingerprint(ref('fct_pipeline_weekly'), columns) }}
+
+),
+
+weekly_state_fingerprint as (
+
+    {{ rows_fingerprint(ref('int_opportunity_weekly_state'), columns) }}
+
+),
+
+fingerprints as (
+
+    select not (
+        fct_fingerprint.row_count = weekly_state_fingerprint.row_count
+        and fct_fingerprint.xor_hash = weekly_state_fingerprint.xor_hash
+        and fct_fingerprint.sum_hash = weekly_state_fingerprint.sum_hash
+    ) as differ
+    from fct_fingerprint
+    cross join weekly_state_fingerprint
+
+),
+
+-- Read only when the fingerprints differ: no rows otherwise, and nothing to compare.
 fct as (
 
     select {{ columns | join(', ') }} from {{ ref('fct_pipeline_weekly') }}
+    where (select differ from fingerprints)
 
 ),
 
 weekly_state as (
 
     select {{ columns | join(', ') }} from {{ ref('int_opportunity_weekly_state') }}
+    where (select differ from fingerprints)
 
 ),
 
