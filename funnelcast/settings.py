@@ -58,6 +58,12 @@ RESERVED_FILE_STEMS = {"marts", "raw", "staging", "intermediate", "seeds", "main
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+def is_count(value: Any) -> bool:
+    """A whole number of 1 or more, as a count of threads is.  YAML reads `true` as a bool, and
+    Python's bool is an int: without the bool test `true` would pass as 1 thread."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 @dataclass(frozen=True)
 class Benchmarks:
     """The healthy ranges of docs/domain.md, as fractions."""
@@ -179,9 +185,10 @@ class Settings:
         if not re.fullmatch(MEMORY_LIMIT_PATTERN, str(self.duckdb_memory_limit).strip(), re.IGNORECASE):
             raise ValueError(f"duckdb_memory_limit must be a size such as 3GB, 2.5GiB, 512MB or 50%, "
                              f"got {self.duckdb_memory_limit!r}")
-        if self.duckdb_threads is not None and (not isinstance(self.duckdb_threads, int) or self.duckdb_threads < 1):
-            raise ValueError(f"duckdb_threads must be 1 or more (or left out: every core), got {self.duckdb_threads!r}")
-        if isinstance(self.dbt_threads, bool) or not isinstance(self.dbt_threads, int) or self.dbt_threads < 1:
+        if self.duckdb_threads is not None and not is_count(self.duckdb_threads):
+            raise ValueError(f"duckdb_threads must be a whole number, 1 or more (or left out: every core), "
+                             f"got {self.duckdb_threads!r}")
+        if not is_count(self.dbt_threads):
             raise ValueError(f"dbt_threads must be a whole number, 1 or more, got {self.dbt_threads!r}")
         if len(self.reporting_currency) != 3:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")

@@ -98,11 +98,12 @@ def test_funnelcast_config_shows_the_duckdb_settings(settings, tmp_path):
     assert Path(shown["duckdb_temp_directory"]) == tmp_path / "spill"
 
 
-@pytest.mark.parametrize("value", ["0", "two", "true"])
-def test_dbt_threads_that_are_not_a_count_are_refused_when_the_settings_are_read(tmp_path, value):
+@pytest.mark.parametrize("setting", ["dbt_threads", "duckdb_threads"])
+@pytest.mark.parametrize("value", ["0", "two", "true", "1.5"])
+def test_thread_counts_that_are_not_a_count_are_refused_when_the_settings_are_read(tmp_path, setting, value):
     config = tmp_path / "funnelcast.yaml"
-    config.write_text(f"dbt_threads: {value}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="dbt_threads"):
+    config.write_text(f"{setting}: {value}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=setting):
         load_settings(config)
 
 
