@@ -123,7 +123,7 @@ def test_reconciliation_fails_on_a_changed_and_a_missing_row_of_fct_pipeline_wee
     assert "FAIL 3 assert_fct_pipeline_weekly_matches_weekly_state" in proc.stdout, proc.stdout[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
         failures = con.execute(
-            "select problem, opportunity_id, week_end from main_dbt_test__audit.assert_fct_pipeline_weekly_matches_weekly_state "
+            "select problem, opportunity_id, week_end from dbt_test__audit.assert_fct_pipeline_weekly_matches_weekly_state "
             "order by problem, opportunity_id, week_end").fetchall()
     assert sorted(failures) == sorted([
         ("missing from fct_pipeline_weekly", *changed),
