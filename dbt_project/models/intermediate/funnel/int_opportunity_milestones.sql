@@ -9,19 +9,27 @@
     lost the second time (after its SQL); won, reopened and lost is lost at that loss;
     moved from one lost stage to another stays lost from the first of the two.  The
     standing close is the run that ends the history, so no milestone comes after it.
+
+    Incremental by opportunity (macros/incremental.sql: opportunity_incremental_config):
+    a row is its opportunity's record and stage visits only, so a run recomputes the
+    opportunities int_changed_opportunities lists, as the stage visits do.
 -#}
+
+{{ opportunity_incremental_config() }}
 
 with
 
 opportunities as (
 
     select * from {{ ref('int_opportunities') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
 stage_visits as (
 
     select * from {{ ref('int_opportunity_stage_visits') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
