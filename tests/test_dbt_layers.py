@@ -11,15 +11,12 @@ hand-made violation; the tests over the real manifest then say the tree keeps to
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from funnelcast.settings import Settings
-from tests.warehouse import DBT, DBT_PROJECT_DIR
+from tests.warehouse import run_dbt
 
 Manifest = dict[str, Any]
 
@@ -112,12 +109,7 @@ def test_mart_naming_rule_flags_a_mart_without_a_prefix():
 def manifest(tmp_path_factory) -> Manifest:
     """The manifest of a fresh `dbt parse` of the tree as it is, in a temporary target path."""
     work = tmp_path_factory.mktemp("dbt_parse")
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **Settings(build_db=work / "parse.duckdb").dbt_env()}
-    proc = subprocess.run(
-        [str(DBT), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
-    )
+    proc = run_dbt("parse", work / "parse.duckdb", work, timeout=600)
     assert proc.returncode == 0, f"dbt parse failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
     return json.loads((work / "target" / "manifest.json").read_text())
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -22,11 +21,9 @@ from unittest import mock
 import duckdb
 import pytest
 
-from funnelcast.settings import Settings
-
 from ingest.drops import find_drops
 from tests.drops.pipeline import BUILD_SELECTION
-from tests.warehouse import DBT, DBT_PROJECT_DIR, dbt_build, load_landing, rows, warned
+from tests.warehouse import dbt_build, load_landing, rows, run_dbt, warned
 
 
 def test_hand_made_history_passes_the_pipeline_data_tests(pipeline_handmade):
@@ -112,12 +109,8 @@ def test_reconciliation_fails_on_a_changed_and_a_missing_row_of_fct_pipeline_wee
         con.execute("update marts.fct_pipeline_weekly set amount_reporting = amount_reporting + 1 "
                     "where opportunity_id = ? and week_end = ?", list(changed))
         con.execute("delete from marts.fct_pipeline_weekly where opportunity_id = ? and week_end = ?", list(deleted))
-    env = {**os.environ, **Settings(build_db=db).dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(
-        [str(DBT), "test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-         "--select", "assert_fct_pipeline_weekly_matches_weekly_state", "--store-failures"],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+    proc = run_dbt("test", db, tmp_path, "--select", "assert_fct_pipeline_weekly_matches_weekly_state",
+                   "--store-failures")
     assert proc.returncode != 0, proc.stdout[-3000:]
     # The changed row is missing (its spine version) and extra (its changed version); the deleted one missing.
     assert "FAIL 3 assert_fct_pipeline_weekly_matches_weekly_state" in proc.stdout, proc.stdout[-3000:]

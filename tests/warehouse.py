@@ -58,6 +58,20 @@ def load_landing(landing: Path, db: Path, must_load: Iterable[str] = KINDS, mapp
                 warnings.warn(f"{kind} files did not load (not read by these tests): {result.errors}", stacklevel=2)
 
 
+def run_dbt(command: str, db: Path, work: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """One real dbt `command` (build, test, ...) against `db`, with the settings' environment;
+    returns dbt's process whatever its exit code."""
+    env = {**os.environ, **Settings(build_db=db).dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [
+        str(DBT), command,
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        # Engineers and other tests share the project folder: keep artefacts apart.
+        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        *args,
+    ]
+    return subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def dbt_build(
     db: Path,
     work: Path,
@@ -65,18 +79,11 @@ def dbt_build(
     dbt_vars: Mapping[str, Any] | None = None,
 ) -> subprocess.CompletedProcess:
     """One real `dbt build` of `select` into `db`; fails the test with dbt's output."""
-    env = {**os.environ, **Settings(build_db=db).dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [
-        str(DBT), "build",
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        # Engineers and other tests share the project folder: keep artefacts apart.
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        # `cautious`: tests that also read unselected models stay out of the run.
-        "--select", *select, "--indirect-selection", "cautious",
-    ]
+    # `cautious`: tests that also read unselected models stay out of the run.
+    args = ["--select", *select, "--indirect-selection", "cautious"]
     if dbt_vars:
-        cmd += ["--vars", json.dumps(dict(dbt_vars))]
-    proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900)
+        args += ["--vars", json.dumps(dict(dbt_vars))]
+    proc = run_dbt("build", db, work, *args)
     if proc.returncode != 0:
         pytest.fail(f"dbt build failed ({proc.returncode}):\n{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}")
     return proc
