@@ -367,12 +367,12 @@ def loaded_rows(build_db: Path, since: float) -> dict[str, int]:
 
 
 def mart_row_counts(db: Path) -> dict[str, int]:
-    """{table: rows} of every table in the marts schema."""
+    """{relation: rows} of every table and view in the marts schema."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
-        tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' "
-                                            "ORDER BY table_name").fetchall()]
+        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'marts' ORDER BY table_name").fetchall()]
         return {t: con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] for t in tables}
 
 

@@ -125,10 +125,9 @@ def test_every_dbt_test_is_an_asset_check_on_the_right_asset():
         ("intermediate/int_campaign_credits_allocated", "assert_campaign_credits_add_up_to_one"),
         ("marts/fct_funnel", "assert_funnel_has_every_lead_and_opportunity_once"),
         ("staging/stg_sugarcrm__leads", "assert_no_conflicting_versions_of_leads"),
-        ("marts/fct_pipeline_weekly", "assert_fct_pipeline_weekly_matches_weekly_state"),
         # A model's never-null columns are one check of that model (dbt_project/tests/generic/not_null_columns.sql).
         ("staging/stg_sugarcrm__leads", "not_null_columns_stg_sugarcrm__leads"),
-        ("marts/fct_pipeline_weekly", "not_null_columns_fct_pipeline_weekly"),
+        ("intermediate/int_opportunity_weekly_state", "not_null_columns_int_opportunity_weekly_state"),
     ]:
         assert (asset, name) in checks
 

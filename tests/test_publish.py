@@ -211,8 +211,9 @@ def different_rows(build: Path, published: Path) -> dict[str, int]:
     con = duckdb.connect()
     con.execute("ATTACH $p AS pub (READ_ONLY)", {"p": str(published)})
     con.execute("ATTACH $p AS build (READ_ONLY)", {"p": str(build)})
-    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'build' AND schema_name = 'marts' "
-                         "AND table_name <> 'published_runs' ORDER BY 1").fetchall()
+    # The build file's marts are tables and views (a mart that only selects a model's rows).
+    tables = con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'build' "
+                         "AND table_schema = 'marts' AND table_name <> 'published_runs' ORDER BY 1").fetchall()
     differ = {}
     for (table,) in tables:
         n = con.execute(f"SELECT (SELECT count(*) FROM (FROM build.marts.{table} EXCEPT ALL FROM pub.marts.{table})) + "
@@ -326,6 +327,33 @@ def test_publish_compares_content_not_row_order_and_replaces_what_changed(tmp_pa
     # A table dbt no longer builds leaves the published file too.
     dropped = republish(build, published, "run-6", "DROP TABLE marts.mart_twins")
     assert "marts.mart_twins" not in dropped.tables and different_rows(build, published) == {}
+
+
+def test_a_view_of_the_build_file_is_published_as_a_table_of_its_rows(tmp_path):
+    # dbt builds the marts that only select an intermediate model's rows as views of it
+    # (reshaping_mart_materialization): analysts' clients must find a table with the rows.
+    from orchestration.atomic_publish import TableDocs
+
+    build, published = hand_made_build(tmp_path / "build.duckdb"), tmp_path / "pub" / "funnelcast.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("CREATE SCHEMA intermediate")
+        con.execute("CREATE TABLE intermediate.int_spine AS SELECT range AS n, range % 7 AS week FROM range(5000)")
+        con.execute("CREATE VIEW marts.fct_spine AS SELECT n, week FROM intermediate.int_spine")
+    first = republish(build, published, "run-1", docs={"marts.fct_spine": TableDocs("the spine", {"n": "a number"})})
+    assert first.tables["marts.fct_spine"] == 5000
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'fct_spine'"
+                           ).fetchone()[0] == "BASE TABLE"
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()[0] == 0
+        assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'fct_spine'").fetchone()[0] == "the spine"
+        # The intermediate table the view reads is not published.
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'intermediate'").fetchone()[0] == 0
+    # The view's rows change with its table's: the next publish writes them again.
+    changed = republish(build, published, "run-2", "UPDATE intermediate.int_spine SET week = 8 WHERE n = 42")
+    assert "marts.fct_spine" in changed.tables_copied
+    unchanged = republish(build, published, "run-3")
+    assert "marts.fct_spine" in unchanged.tables_kept
+    assert different_rows(build, published) == {}
 
 
 def test_a_previous_file_a_client_wrote_to_is_not_reused(tmp_path):

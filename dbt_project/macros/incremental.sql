@@ -151,7 +151,9 @@
     complete build (staging), of int_changed_opportunities (the models keyed by
     opportunity that replace whole opportunities), or of the entries
     int_funnel_entry_builds says the latest build recomputes (the models keyed by entry:
-    macros/entry_incremental.sql). Everything else (relationships, the singular tests,
+    macros/entry_incremental.sql). A view of such a model (a reshaping mart, whose meta
+    names the same recomputed_key) holds the same rows, so its tests check the same
+    rows of it. Everything else (relationships, the singular tests,
     every test on the other models) checks the whole table every week; on a full refresh
     every test checks everything, since loaded_since_last_build is then the start of
     time.
@@ -161,11 +163,11 @@
     {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
     {%- set test_name = model.test_metadata.name if model.test_metadata else none -%}
     {%- set written = none -%}
-    {%- if tested is not none and tested.config.materialized == 'incremental'
+    {%- if tested is not none and tested.config.materialized in ('incremental', 'view')
         and test_name in ('not_null', 'not_null_columns', 'accepted_values', 'unique', 'unique_combination') -%}
-        {%- if tested.config.incremental_strategy == 'replace_records' -%}
+        {%- if tested.config.materialized == 'incremental' and tested.config.incremental_strategy == 'replace_records' -%}
             {%- set written = 'source_loaded_at > ' ~ loaded_since_last_build() -%}
-        {%- elif tested.config.incremental_strategy == 'append' -%}
+        {%- elif tested.config.materialized == 'view' or tested.config.incremental_strategy == 'append' -%}
             {#- By name, not ref(): a test does not depend on the list, the model it tests does. -#}
             {#- A build that selected only some models may not have built it: then the whole table. -#}
             {%- set recomputed_key = (tested.config.meta or {}).get('recomputed_key') -%}

@@ -48,28 +48,6 @@
     to_json(named_struct({% for column in columns %}'{{ column }}', {{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}))
 {%- endmacro %}
 
-{#-
-    What a relation holds, as a multiset of rows, in one row of three figures: its row
-    count and the XOR and the sum of its rows' 64-bit hashes.  Two relations with equal
-    figures hold the same rows (the sum keeps duplicate rows from cancelling out in the
-    XOR), whatever their order; it costs one scan, not the hash tables of an except.
--#}
-{% macro rows_fingerprint(relation, columns) -%}
-    {{- return(adapter.dispatch('rows_fingerprint', 'funnelcast')(relation, columns)) -}}
-{%- endmacro %}
-
-{% macro default__rows_fingerprint(relation, columns) -%}{{ _not_ported('rows_fingerprint') }}{%- endmacro %}
-
-{% macro duckdb__rows_fingerprint(relation, columns) -%}
-    select count(*) as row_count, bit_xor(row_hash) as xor_hash, sum(cast(row_hash as hugeint)) as sum_hash
-    from (select hash({{ columns | join(', ') }}) as row_hash from {{ relation }}) as hashed
-{%- endmacro %}
-
-{% macro spark__rows_fingerprint(relation, columns) -%}
-    select count(*) as row_count, bit_xor(row_hash) as xor_hash, sum(cast(row_hash as decimal(38, 0))) as sum_hash
-    from (select xxhash64({{ columns | join(', ') }}) as row_hash from {{ relation }}) as hashed
-{%- endmacro %}
-
 {#- In a select list: one row per integer from start to stop (both included). -#}
 {% macro integer_series(start, stop) -%}
     {{- return(adapter.dispatch('integer_series', 'funnelcast')(start, stop)) -}}

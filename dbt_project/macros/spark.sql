@@ -23,6 +23,22 @@
 {%- endmacro %}
 
 {#-
+    The materialisation of a mart that only selects an intermediate model's rows
+    (fct_pipeline_weekly, fct_campaign_touches, fct_opportunity_stage_visits, fct_funnel):
+    in DuckDB a view, since analysts read the published file, where the publish writes
+    every mart as a table; a table in the build file would write the same rows twice,
+    and a weekly run's deletes and inserts twice (docs/incremental.md).  Spark has no
+    published file, its marts are its tables: a table there.
+-#}
+{% macro reshaping_mart_materialization() -%}
+    {{- return(adapter.dispatch('reshaping_mart_materialization', 'funnelcast')()) -}}
+{%- endmacro %}
+
+{% macro default__reshaping_mart_materialization() -%}{{- return('view') -}}{%- endmacro %}
+
+{% macro spark__reshaping_mart_materialization() -%}{{- return('table') -}}{%- endmacro %}
+
+{#-
     on-run-start: the raw and vocabulary tables.  In DuckDB the loader writes them into
     the build file; for Spark it writes each to a Parquet folder (raw_parquet_dir:
     <dir>/<schema>/<table>/), which this makes the source tables dbt reads.

@@ -1,17 +1,18 @@
 {#-
     Campaign touches of the funnel, one row per touch: int_campaign_touches_sequenced,
-    where the rules live.  No personal data: a lead appears by its id only.
-    Incremental like it (macros/entry_incremental.sql): a weekly run copies the touches
-    of the entries int_funnel_entry_builds lists.
+    where the rules live, in the columns analysts read.  No personal data: a lead
+    appears by its id only.  A view of it (reshaping_mart_materialization,
+    macros/spark.sql) of the incremental table int_campaign_touches_sequenced: its
+    row-local tests read the entries the build recomputed, as the table's do
+    (recomputed_key: get_where_subquery, macros/incremental.sql).
 -#}
-{{ entry_incremental_config() }}
+{{ config(materialized=reshaping_mart_materialization(), meta={'recomputed_key': 'entry_id'}) }}
 
 with
 
 touches as (
 
     select * from {{ ref('int_campaign_touches_sequenced') }}
-    where {{ only_recomputed_entries('entry_id') }}
 
 )
 

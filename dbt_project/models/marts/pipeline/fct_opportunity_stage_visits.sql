@@ -3,18 +3,19 @@
     every opportunity to a stage, from int_opportunity_stage_visits, with how the visit
     ended.  A deal that moves back and forward again has a later visit to the same
     stage (visit_number 2, ...).
-    Incremental like the stage visits it reads (macros/incremental.sql): a run replaces
-    the visits of the opportunities int_changed_opportunities lists.
+    A view (reshaping_mart_materialization, macros/spark.sql) of the incremental table
+    int_opportunity_stage_visits, adding the deal's motion and how the visit ended: its
+    row-local tests read the opportunities the build recomputed, as the table's do
+    (recomputed_key: get_where_subquery, macros/incremental.sql).
 -#}
 
-{{ opportunity_incremental_config() }}
+{{ config(materialized=reshaping_mart_materialization(), meta={'recomputed_key': 'opportunity_id'}) }}
 
 with
 
 stage_visits as (
 
     select * from {{ ref('int_opportunity_stage_visits') }}
-    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 

@@ -1,15 +1,9 @@
 {#-
-    The weekly pipeline snapshot analysts query: int_opportunity_weekly_state's rows
-    and columns, kept as an incremental table.
-
-    A run writes what a new drop can reach, like the as-of spine it copies
-    (macros/incremental.sql: as_of_incremental_config): every week of the
-    opportunities the drop touched (a late audit row, a re-typed or deleted deal: the
-    pre-hook deletes their rows first) and every opportunity's weeks from
-    as_of_recompute_from() on (the new week end; the weeks a new currency rate is valid
-    in).  Every other row, the past, stays as written.  The table then holds exactly the
-    rows a full refresh gives: the dbt test assert_fct_pipeline_weekly_matches_weekly_state
-    checks it on every build, tests/test_incremental_chain.py on a chain of weekly runs.
+    The weekly pipeline snapshot analysts query: int_opportunity_weekly_state's rows,
+    in the columns analysts read.  A view of the spine (reshaping_mart_materialization,
+    macros/spark.sql): the spine is the incremental table a weekly run rewrites, and the
+    publish writes this view's rows as a table of the published file.  Its rows are the
+    spine's by construction: its grain and values are tested on the spine.
 -#}
 {%- set columns = [
     'week_end',
@@ -32,20 +26,8 @@
     'history_source',
 ] -%}
 
-{{ as_of_incremental_config('week_end') }}
-
-with
-
-weekly_state as (
-
-    select
-        {{ columns | join(',\n        ') }}
-    from {{ ref('int_opportunity_weekly_state') }}
-
-)
+{{ config(materialized=reshaping_mart_materialization()) }}
 
 select
     {{ columns | join(',\n    ') }}
-from weekly_state
-where {{ only_changed_opportunities('weekly_state.opportunity_id') }}
-    or weekly_state.week_end >= {{ as_of_recompute_from('week_end', week_end) }}
+from {{ ref('int_opportunity_weekly_state') }}
