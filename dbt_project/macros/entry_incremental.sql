@@ -2,8 +2,8 @@
     Incremental campaign attribution (docs/incremental.md): a weekly refresh recomputes
     the campaign touches and credits of the funnel entries the new drop can reach, not
     of all of them.  int_funnel_entry_builds says which entries a build recomputes;
-    int_campaign_touches_sequenced, int_campaign_credits_allocated and
-    fct_campaign_touches replace exactly their rows.
+    int_campaign_touches_sequenced and int_campaign_credits_allocated replace exactly
+    their rows (fct_campaign_touches is a view of the touches).
 -#}
 
 {#-

@@ -268,8 +268,8 @@
 {%- endmacro %}
 
 {#-
-    The as-of models (rows by opportunity x day: int_opportunity_weekly_state,
-    fct_pipeline_weekly and int_pipeline_movement_lines by week end,
+    The as-of models (rows by opportunity x day: int_opportunity_weekly_state and
+    int_pipeline_movement_lines by week end,
     int_opportunity_period_end_state and fct_pipeline_period_end by period end): a
     run recomputes every day of the opportunities int_changed_opportunities lists (the
     pre-hook deletes their rows) and every opportunity's days from

@@ -1,10 +1,10 @@
 {#-
     Campaign touches of the funnel, one row per touch: int_campaign_touches_sequenced,
     where the rules live, in the columns analysts read.  No personal data: a lead
-    appears by its id only.  A view of it (reshaping_mart_materialization,
-    macros/spark.sql) of the incremental table int_campaign_touches_sequenced: its
-    row-local tests read the entries the build recomputed, as the table's do
-    (recomputed_key: get_where_subquery, macros/incremental.sql).
+    appears by its id only.  A view (reshaping_mart_materialization, macros/spark.sql)
+    of that incremental table: its row-local tests read the entries the build
+    recomputed, as the table's do (recomputed_key: get_where_subquery,
+    macros/incremental.sql).
 -#}
 {{ config(materialized=reshaping_mart_materialization(), meta={'recomputed_key': 'entry_id'}) }}
 
