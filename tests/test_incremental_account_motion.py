@@ -5,8 +5,9 @@ A deal without a type is farming when its account had a deal won before it was c
 date before another deal of the account was created: that deal's motion flips although
 no row of it is in the drop. The incremental models keyed by opportunity (the as-of
 spine behind fct_pipeline_weekly among them) must recompute it, which is why
-int_changed_opportunities lists the deals of the accounts a drop touches. A narrower
-list that forgets the flip leaves the deal's past weeks hunting: this test fails then.
+int_changed_opportunities lists the deals of the accounts where a touched deal is or
+was won. A list that forgets the flip leaves the deal's past weeks hunting: this test
+fails then.
 """
 
 from __future__ import annotations
