@@ -168,20 +168,7 @@
         {%- if tested.config.materialized == 'incremental' and tested.config.incremental_strategy == 'replace_records' -%}
             {%- set written = 'source_loaded_at > ' ~ loaded_since_last_build() -%}
         {%- elif tested.config.materialized == 'view' or tested.config.incremental_strategy == 'append' -%}
-            {#- By name, not ref(): a test does not depend on the list, the model it tests does. -#}
-            {#- A build that selected only some models may not have built it: then the whole table. -#}
-            {%- set recomputed_key = (tested.config.meta or {}).get('recomputed_key') -%}
-            {%- if recomputed_key == 'opportunity_id' -%}
-                {%- set changed_relation = built_relation('int_changed_opportunities') -%}
-                {%- if changed_relation is not none -%}
-                    {%- set written = "opportunity_id in (select opportunity_id from " ~ changed_relation ~ ")" -%}
-                {%- endif -%}
-            {%- elif recomputed_key == 'entry_id' -%}
-                {%- set builds_relation = built_relation('int_funnel_entry_builds') -%}
-                {%- if builds_relation is not none -%}
-                    {%- set written = "entry_id in (" ~ recomputed_entries_sql(builds_relation) ~ ")" -%}
-                {%- endif -%}
-            {%- endif -%}
+            {%- set written = recomputed_rows_filter(tested) -%}
         {%- endif -%}
     {%- endif -%}
     {%- set filters = [where] if where else [] -%}
@@ -191,6 +178,32 @@
     {%- else -%}
         {{- return(relation) -}}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The rows a build rewrote of a model that replaces whole keys (its meta's recomputed_key:
+    opportunity_id or entry_id), or of a view of one, as a filter on `column` (the key
+    column, qualified where a query joins): `column in (the keys this build recomputed)`.
+    The lists are read by name, not ref(): a test does not depend on the list, the model
+    it tests does. None, so that the whole table is read, when the model has no
+    recomputed_key or the list does not exist (a build that selected only some models may
+    not have built it). On a full build the lists hold every key.
+-#}
+{% macro recomputed_rows_filter(node, column=none) -%}
+    {%- set recomputed_key = (node.config.meta or {}).get('recomputed_key') -%}
+    {%- set column = column or recomputed_key -%}
+    {%- if recomputed_key == 'opportunity_id' -%}
+        {%- set changed_relation = built_relation('int_changed_opportunities') -%}
+        {%- if changed_relation is not none -%}
+            {{- return(column ~ " in (select opportunity_id from " ~ changed_relation ~ ")") -}}
+        {%- endif -%}
+    {%- elif recomputed_key == 'entry_id' -%}
+        {%- set builds_relation = built_relation('int_funnel_entry_builds') -%}
+        {%- if builds_relation is not none -%}
+            {{- return(column ~ " in (" ~ recomputed_entries_sql(builds_relation) ~ ")") -}}
+        {%- endif -%}
+    {%- endif -%}
+    {{- return(none) -}}
 {%- endmacro %}
 
 {#-
