@@ -11,16 +11,17 @@ the publish asset depends on every dbt asset.
 Every published table and column carries its dbt description as a DuckDB comment,
 so DBeaver, `duckdb_columns()` and any client show the docs where the data is.
 
-A table whose content did not change since the last publication is not written again:
-the new file starts as a byte copy of the previous one (a reflink where the filesystem
-allows it), and only the tables whose content differs from the build file's are replaced.
-A table is kept when its columns and row count match (read from the catalogues, free) and
-then an order-independent hash of its rows matches in the build file and in the copy (one
-pass over both).  The previous file is reused only when it is sound: readable, not held
-open read-write, without a write-ahead log, in the published storage version, holding
-nothing but the published tables, and not mostly free blocks.  Otherwise, or when too few
-rows can be unchanged to pay for the copy and the hashing (a weekly drop changes almost
-every mart), every table is copied, as before.
+Rows that did not change since the last publication are not written again: the new file
+starts as a byte copy of the previous one (a reflink where the filesystem allows it).  Of
+each table with the build file's columns, the copy's rows and the build file's are hashed
+(one pass over each): a table whose rows all match is kept; a table where a few differ is
+patched (the copy's rows the build file no longer has are deleted, the build file's new
+rows inserted: a weekly drop changes a few percent of each large mart), unless repeated
+rows make that inexact; any other table is written whole.  The previous file is reused
+only when it is sound: readable, not held open read-write, without a write-ahead log, in
+the published storage version, holding nothing but the published tables, and not mostly
+free blocks.  Otherwise, or when too few rows sit in tables of unchanged columns to pay
+for the copy and the hashing, every table is copied, as before.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class Publication:
     leftovers_removed: tuple[str, ...] = ()
     tables_copied: tuple[str, ...] = ()  # written from the build file
     tables_kept: tuple[str, ...] = ()  # unchanged: kept as the previous file had them
+    tables_patched: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (rows deleted, rows inserted)
     full_copy_reason: str = ""  # why the previous file was not reused; empty when it was
     stale_wal_kept_as: Path | None = None  # where the previous file's write-ahead log was moved
 
@@ -320,19 +322,6 @@ def table_shapes(con: duckdb.DuckDBPyConnection, catalog: str, tables: list[tupl
     }
 
 
-def row_hashes(con: duckdb.DuckDBPyConnection, catalog: str, names: tuple[str, ...]) -> dict[str, tuple]:
-    """{schema.table: the XOR and the sum of its rows' 64-bit hashes}: equal, on tables of equal shape,
-    means equal content as a multiset of rows (the sum keeps duplicate rows from cancelling out in
-    the XOR), whatever the row order."""
-    hashes = {}
-    for name in names:
-        schema, table = name.split(".", 1)
-        hashes[name] = con.execute(
-            f"SELECT bit_xor(hash(t)), sum(hash(t)::HUGEINT) "
-            f"FROM {quote_ident(catalog)}.{quote_ident(schema)}.{quote_ident(table)} AS t").fetchone()
-    return hashes
-
-
 def copy_file(source: Path, target: Path) -> None:
     """A byte copy of `source` at `target`: a reflink (shared blocks, no data copied) on filesystems
     that clone (Btrfs, XFS), else the kernel's own copy."""
@@ -347,29 +336,78 @@ def copy_file(source: Path, target: Path) -> None:
 
 
 # Reusing the previous file costs a copy of it and a pass over both copies of the tables that
-# may be unchanged: below this share of the rows, writing every table is as fast (docs/operations.md,
+# may be reused: below this share of the rows, writing every table is as fast (docs/operations.md,
 # "Publishing", gives the figures).
 MIN_KEPT_SHARE = 0.25
 
+# A table is patched when at most this share of its rows is deleted and inserted; past it a
+# rewrite does no more work (not measured: a weekly drop of `large` changes 0-3 % of each large mart).
+MAX_PATCHED_SHARE = 0.5
+
 
 def kept_candidates(built: dict[str, tuple], previous: dict[str, tuple]) -> tuple[tuple[str, ...], str]:
-    """The tables the previous file holds with the build file's shape: (them, ""), or ((), why the
-    previous file is not worth reusing)."""
-    candidates = tuple(name for name, shape in built.items() if previous.get(name) == shape)
+    """The tables the previous file holds with the build file's columns (kept or patched if their rows
+    allow): (them, ""), or ((), why the previous file is not worth reusing)."""
+    candidates = tuple(name for name, (columns, _) in built.items() if name in previous and previous[name][0] == columns)
     total = sum(rows for _, rows in built.values())
-    same_shape = sum(built[name][1] for name in candidates)
-    if not candidates or same_shape < MIN_KEPT_SHARE * total:
-        return (), (f"{len(candidates)} of {len(built)} tables ({same_shape:,} of {total:,} rows) may be unchanged: "
-                    "writing every table is as fast")
+    same_columns = sum(built[name][1] for name in candidates)
+    if not candidates or same_columns < MIN_KEPT_SHARE * total:
+        return (), (f"{len(candidates)} of {len(built)} tables ({same_columns:,} of {total:,} rows) have the previous "
+                    "file's columns: writing every table is as fast")
     return candidates, ""
+
+
+@dataclass(frozen=True)
+class RowComparison:
+    """A table's rows in the copy against the build file's, by their 64-bit row hashes, with the
+    rows that differ kept in temp tables for patch_rows: publish_gone (rowid, hash: rows of the copy
+    the build file has not) and publish_added (hash: rows of the build file the copy has not)."""
+
+    rows: int  # in the build file
+    same: bool  # the same multiset of rows: nothing to do
+    gone: int = 0
+    added: int = 0
+    # Deleting the gone rows and inserting the added ones gives the build file's multiset of rows.
+    # Not so when rows repeat ({a, a, b} in the copy, {a, b, b} in the build file: nothing is gone or
+    # added): such a table is written whole.
+    patch_is_exact: bool = False
+
+
+def _hash_figures(con: duckdb.DuckDBPyConnection, table: str) -> tuple:
+    # The sum keeps duplicate rows from cancelling out in the XOR.
+    return con.execute(f"SELECT count(*), coalesce(bit_xor(h), 0), coalesce(sum(h::HUGEINT), 0) FROM {table}").fetchone()
+
+
+def compare_rows(con: duckdb.DuckDBPyConnection, copy_table: str, build_table: str) -> RowComparison:
+    """One pass over each side: their row hashes, compared in temp tables."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE publish_old_rows AS SELECT rowid AS rid, hash(t) AS h FROM {copy_table} AS t")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE publish_new_rows AS SELECT hash(t) AS h FROM {build_table} AS t")
+    old, new = _hash_figures(con, "publish_old_rows"), _hash_figures(con, "publish_new_rows")
+    if old == new:
+        return RowComparison(new[0], same=True)
+    con.execute("CREATE OR REPLACE TEMP TABLE publish_gone AS SELECT rid, h FROM publish_old_rows ANTI JOIN publish_new_rows USING (h)")
+    con.execute("CREATE OR REPLACE TEMP TABLE publish_added AS SELECT h FROM publish_new_rows ANTI JOIN publish_old_rows USING (h)")
+    (gone, gone_xor, gone_sum), (added, added_xor, added_sum) = (
+        _hash_figures(con, "publish_gone"), _hash_figures(con, "publish_added"))
+    patched = (old[0] - gone + added, old[1] ^ gone_xor ^ added_xor, old[2] - gone_sum + added_sum)
+    return RowComparison(new[0], same=False, gone=gone, added=added, patch_is_exact=patched == new)
+
+
+def patch_rows(con: duckdb.DuckDBPyConnection, copy_table: str, build_table: str) -> int:
+    """The copy's table made the build file's (after compare_rows found the patch exact): its gone rows
+    deleted, the build file's added rows inserted.  Returns the rows inserted."""
+    con.execute(f"DELETE FROM {copy_table} WHERE rowid IN (SELECT rid FROM publish_gone)")
+    return con.execute(f"INSERT INTO {copy_table} SELECT * FROM {build_table} AS t "
+                       "WHERE hash(t) IN (SELECT h FROM publish_added)").fetchone()[0]
 
 
 def _start_from_previous(
     build: duckdb.DuckDBPyConnection, published: Path, staging_file: Path, candidates: tuple[str, ...]
-) -> tuple[tuple[str, ...], str]:
+) -> tuple[tuple[str, ...], dict[str, tuple[int, int]], str]:
     """The previous published file copied to `staging_file` and attached as `pub`, keeping the
-    `candidates` whose rows in the copy hash as the build file's and dropping every other table:
-    (the tables kept, ""), or ((), why not) with nothing attached and nothing left at `staging_file`."""
+    `candidates` whose rows in the copy are the build file's, patching those where a few rows differ
+    (compare_rows) and dropping every other table: (the tables kept, {table patched: (rows deleted,
+    rows inserted)}, ""), or ((), {}, why not) with nothing attached and nothing left at `staging_file`."""
     try:
         copy_file(published, staging_file)
         # An existing file keeps its storage version (reuse_obstacle checked it is the published one).
@@ -377,24 +415,35 @@ def _start_from_previous(
         present = build.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pub' ORDER BY ALL"
         ).fetchall()
-        in_build = row_hashes(build, build.execute("SELECT current_database()").fetchone()[0], candidates)
-        in_copy = row_hashes(build, "pub", candidates)
-        kept = tuple(name for name in candidates if in_copy[name] == in_build[name])
-        if not kept:
-            raise _NothingToKeep("no table of the previous file has the build file's rows")
+        catalog = quote_ident(build.execute("SELECT current_database()").fetchone()[0])
+        kept: list[str] = []
+        patched: dict[str, tuple[int, int]] = {}
+        for name in candidates:
+            schema, table = (quote_ident(part) for part in name.split(".", 1))
+            copy_table, build_table = f"pub.{schema}.{table}", f"{catalog}.{schema}.{table}"
+            rows = compare_rows(build, copy_table, build_table)
+            if rows.same:
+                kept.append(name)
+            elif rows.patch_is_exact and rows.gone + rows.added <= MAX_PATCHED_SHARE * max(rows.rows, 1):
+                inserted = patch_rows(build, copy_table, build_table)
+                patched[name] = (rows.gone, inserted)
+        for temp in ("publish_old_rows", "publish_new_rows", "publish_gone", "publish_added"):
+            build.execute(f"DROP TABLE IF EXISTS {temp}")
+        if not kept and not patched:
+            raise _NothingToKeep("no table of the previous file has the build file's rows, or few enough changed ones")
         for schema, table in present:
-            if f"{schema}.{table}" not in kept:
+            if f"{schema}.{table}" not in kept and f"{schema}.{table}" not in patched:
                 build.execute(f"DROP TABLE pub.{quote_ident(schema)}.{quote_ident(table)}")
         # The dropped tables' blocks become free at a checkpoint: the new tables then reuse them
         # instead of growing the file.
         build.execute("CHECKPOINT pub")
-        return kept, ""
+        return tuple(kept), patched, ""
     except (duckdb.Error, OSError, _NothingToKeep) as exc:
         with contextlib.suppress(duckdb.Error):
             build.execute("DETACH DATABASE IF EXISTS pub")
         for leftover in (staging_file, staging_file.with_name(staging_file.name + ".wal")):
             leftover.unlink(missing_ok=True)
-        return (), exc.args[0] if isinstance(exc, _NothingToKeep) else f"reusing the previous file failed: {_first_line(exc)}"
+        return (), {}, exc.args[0] if isinstance(exc, _NothingToKeep) else f"reusing the previous file failed: {_first_line(exc)}"
 
 
 class _NothingToKeep(Exception):
@@ -427,19 +476,21 @@ def publish(
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     full_copy_reason, previous_shapes = reuse_obstacle(published, previous)
     kept: tuple[str, ...] = ()
+    patched: dict[str, tuple[int, int]] = {}
     if not full_copy_reason:
         built = table_shapes(build, build.execute("SELECT current_database()").fetchone()[0], tables)
         candidates, full_copy_reason = kept_candidates(built, previous_shapes)
         if candidates:
-            kept, full_copy_reason = _start_from_previous(build, published, staging_file, candidates)
-    if not kept:
+            kept, patched, full_copy_reason = _start_from_previous(build, published, staging_file, candidates)
+    reused = (*kept, *patched)
+    if not reused:
         build.execute(f"ATTACH $path AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')", {"path": str(staging_file)})
     try:
         for schema in PUBLISHED_SCHEMAS:
             build.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
         for schema, table in tables:
             name = f"{quote_ident(schema)}.{quote_ident(table)}"
-            if f"{schema}.{table}" not in kept:
+            if f"{schema}.{table}" not in reused:
                 build.execute(f"CREATE TABLE pub.{name} AS SELECT * FROM {name}")
             counts[f"{schema}.{table}"] = build.execute(f"SELECT count(*) FROM pub.{name}").fetchone()[0]
         # Hundreds of comments: one transaction, not one commit each (0.5 s of a medium publish).
@@ -447,7 +498,7 @@ def publish(
         for schema, table in tables:
             name = f"{quote_ident(schema)}.{quote_ident(table)}"
             table_docs = (docs or {}).get(f"{schema}.{table}")
-            if f"{schema}.{table}" in kept:  # its comments become the current docs, as a copy's would
+            if f"{schema}.{table}" in reused:  # its comments become the current docs, as a copy's would
                 _comment(build, name, table_docs or TableDocs(""), _column_names(build, schema, table))
             elif table_docs:
                 _comment(build, name, table_docs)
@@ -475,9 +526,9 @@ def publish(
     os.replace(staging_file, published)  # the atomic step
     _fsync(published.parent)
     build.execute(f"INSERT INTO {OPS_SCHEMA}.published_runs VALUES ($run_id, $at, $drops, $latest, MAP($names, $rows))", row)
-    copied = tuple(name for name in counts if name not in kept)
-    return Publication(published, run_id, counts, drops, previous, tuple(leftovers), copied, kept, full_copy_reason,
-                       stale_wal)
+    copied = tuple(name for name in counts if name not in reused)
+    return Publication(published, run_id, counts, drops, previous, tuple(leftovers), copied, kept, patched,
+                       full_copy_reason, stale_wal)
 
 
 def _set_aside_wal(published: Path) -> Path | None:

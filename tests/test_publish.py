@@ -256,9 +256,11 @@ def test_a_publish_keeps_the_tables_that_did_not_change_and_replaces_the_others(
                                     "u-new,new.rep,New,Rep,Active,\n")
     run_funnelcast("run", config=config, dagster_home=home, check=True)
     changed = publish_metadata(home)
-    assert "marts.dim_sales_hierarchy" in changed["tables_copied"]
+    # Written whole, or patched: only its changed rows deleted and inserted.
+    assert "marts.dim_sales_hierarchy" in [*changed["tables_copied"], *changed["tables_patched"]]
     assert changed["tables_kept"], changed  # the calendar, at least, did not change
-    assert set(changed["tables_kept"]) | set(changed["tables_copied"]) == set(unchanged["tables_kept"])
+    assert (set(changed["tables_kept"]) | set(changed["tables_copied"]) | set(changed["tables_patched"])
+            == set(unchanged["tables_kept"]))
     assert different_rows(build, published) == {}
     assert published_runs(published) == 3
     assert changed["storage_version"].startswith("v1.0.0")
@@ -303,13 +305,24 @@ def test_publish_compares_content_not_row_order_and_replaces_what_changed(tmp_pa
     reordered = republish(build, published, "run-2",
                           "CREATE OR REPLACE TABLE marts.fct_big AS SELECT * FROM marts.fct_big ORDER BY n DESC")
     assert sorted(reordered.tables_kept) == ["marts.dim_small", "marts.fct_big", "marts.mart_twins"]
-    # One value of 20,000, same row count: replaced.
-    one_value = republish(build, published, "run-3", "UPDATE marts.fct_big SET noise = 'x' WHERE n = 7")
-    assert one_value.tables_copied == ("marts.fct_big",)
-    # A duplicate row traded for another duplicate (XOR alone would not see it).
+    # One value of 20,000 and two new rows: patched, that row deleted and inserted again, the two inserted.
+    one_value = republish(build, published, "run-3", "UPDATE marts.fct_big SET noise = 'x' WHERE n = 7; "
+                          "INSERT INTO marts.fct_big VALUES (20000, 'a'), (20001, 'b')")
+    assert one_value.tables_copied == () and one_value.tables_patched == {"marts.fct_big": (1, 3)}
+    assert different_rows(build, published) == {}
+    # Most of its rows changed: written whole.
+    most = republish(build, published, "run-3b", "UPDATE marts.fct_big SET noise = 'y' WHERE n < 15000")
+    assert most.tables_copied == ("marts.fct_big",) and most.tables_patched == {}
+    # Repeated rows, one of them traded for a new one: deleting it and inserting the new one is exact.
+    republish(build, published, "run-3c", "CREATE OR REPLACE TABLE marts.mart_twins AS "
+              "SELECT * FROM (VALUES (1), (1), (1), (3)) t(k)")
+    repeated = republish(build, published, "run-3d", "UPDATE marts.mart_twins SET k = 4 WHERE k = 3")
+    assert repeated.tables_patched == {"marts.mart_twins": (1, 1)} and different_rows(build, published) == {}
+    # Repeated rows that cannot be matched: from 1, 1, 1, 4 to 1, 1, 2, 2, deleting the 4 and inserting
+    # the 2s would leave three 1s. Written whole.
     twins = republish(build, published, "run-4",
                       "CREATE OR REPLACE TABLE marts.mart_twins AS SELECT * FROM (VALUES (1), (1), (2), (2)) t(k)")
-    assert twins.tables_copied == ("marts.mart_twins",)
+    assert twins.tables_copied == ("marts.mart_twins",) and twins.tables_patched == {}
     # A column's type changes, its values do not; and a new doc for a kept table.
     retyped = republish(build, published, "run-5", "CREATE OR REPLACE TABLE marts.dim_small AS "
                         "SELECT k::INTEGER AS k, v FROM marts.dim_small",
@@ -323,7 +336,7 @@ def test_publish_compares_content_not_row_order_and_replaces_what_changed(tmp_pa
         assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'fct_big' "
                            "AND column_name = 'n'").fetchone()[0] == "a number"
         assert [r[0] for r in con.execute("SELECT run_id FROM marts.published_runs ORDER BY published_at").fetchall()] == [
-            f"run-{i}" for i in range(1, 6)]
+            "run-1", "run-2", "run-3", "run-3b", "run-3c", "run-3d", "run-4", "run-5"]
     # A table dbt no longer builds leaves the published file too.
     dropped = republish(build, published, "run-6", "DROP TABLE marts.mart_twins")
     assert "marts.mart_twins" not in dropped.tables and different_rows(build, published) == {}
@@ -350,7 +363,8 @@ def test_a_view_of_the_build_file_is_published_as_a_table_of_its_rows(tmp_path):
         assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'intermediate'").fetchone()[0] == 0
     # The view's rows change with its table's: the next publish writes them again.
     changed = republish(build, published, "run-2", "UPDATE intermediate.int_spine SET week = 8 WHERE n = 42")
-    assert "marts.fct_spine" in changed.tables_copied
+    assert changed.tables_patched["marts.fct_spine"] == (1, 1)
+    assert different_rows(build, published) == {}
     unchanged = republish(build, published, "run-3")
     assert "marts.fct_spine" in unchanged.tables_kept
     assert different_rows(build, published) == {}

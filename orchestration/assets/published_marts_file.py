@@ -74,7 +74,8 @@ def published_marts_file(
         mismatched = _row_count_mismatches(con, target)
     context.log.info(
         f"published {len(publication.tables)} tables to {target}: {len(publication.tables_copied)} written from the "
-        f"build file, {len(publication.tables_kept)} unchanged kept from the previous file"
+        f"build file, {len(publication.tables_patched)} patched (only their changed rows written), "
+        f"{len(publication.tables_kept)} unchanged kept from the previous file"
         + (f" (every table copied: {publication.full_copy_reason})" if publication.full_copy_reason else ""))
     previous = publication.previous
     if previous.state in ("damaged", "held"):
@@ -99,6 +100,9 @@ def published_marts_file(
             # What this publish wrote: tables whose content changed (or every table, and why).
             "tables_copied": dg.MetadataValue.json(list(publication.tables_copied)),
             "tables_kept": dg.MetadataValue.json(list(publication.tables_kept)),
+            # Tables of the previous file whose changed rows only were deleted and inserted.
+            "tables_patched": dg.MetadataValue.json(
+                {name: {"rows_deleted": gone, "rows_inserted": new} for name, (gone, new) in publication.tables_patched.items()}),
             "full_copy_reason": publication.full_copy_reason or "none: the previous file's unchanged tables were kept",
         },
         check_results=[
