@@ -4,8 +4,10 @@ Bulk data never passes through Python: DuckDB reads each file (read_csv with eve
 column as text, or read_parquet) into a temporary table, each value is parsed once into
 its contract type in SQL (one table that the checks and the insert both read), and the
 typed rows are appended to raw.<kind> together with the drop, file and line they came
-from.  raw.load_log records every file loaded (with its sha256), so loading the same drop
-again adds nothing.
+from.  raw.load_log records every file loaded (with its sha256, size and modification
+time), so loading the same drop again adds nothing, and a weekly run reads only the new
+files: a file whose size and modification time are those recorded is not read again
+(load_kind).
 
 What a load costs follows its rows, not its files: the new files of a kind are loaded in
 batches (consecutive CSV files with one header and compression, up to MAX_BATCH_BYTES of
@@ -153,11 +155,15 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             rows_rejected BIGINT DEFAULT 0,
             rows_derived BIGINT,      -- rows written to raw.<kind>: rows_loaded, or more when a mapping unpivots
             mapping VARCHAR,          -- the mapping the file was read with
+            file_size BIGINT,         -- the file's size and modification time when its sha256 was last
+            file_mtime_ns BIGINT,     -- taken: while both match, the file is not read again
             PRIMARY KEY (drop_name, file_name, kind)
         )
         """
     )
     _migrate_load_log(con)
+    for column in ("file_size", "file_mtime_ns"):  # a build file from before they were recorded
+        con.execute(f"ALTER TABLE raw.load_log ADD COLUMN IF NOT EXISTS {column} BIGINT")
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS raw.rejected_rows (
@@ -1193,6 +1199,7 @@ class _Checked:
     sha256: str
     header: list[str] | None  # None for parquet: its columns are known once it is read
     size: int
+    mtime_ns: int  # the modification time of the stat taken before its sha256 (load_kind)
     utf8: bool  # UTF-8 throughout, no byte order mark (verify_integrity)
 
     def batch_key(self, kmap: KindMapping) -> tuple | None:
@@ -1292,7 +1299,7 @@ def _load_together(con: duckdb.DuckDBPyConnection, batch: list[_Checked], policy
                 loads[fid] = FileLoad(df.drop, df.file_name, rows_read - rejected, rejected)
                 log.append({"_log_fid": fid, "_log_drop": df.drop, "_log_file": df.file_name, "sha": batch[fid].sha256,
                             "rows_loaded": rows_read - rejected, "rows_read": rows_read, "rows_rejected": rejected,
-                            "rows_derived": derived})
+                            "rows_derived": derived, "file_size": batch[fid].size, "file_mtime_ns": batch[fid].mtime_ns})
         if loads:
             _write_rows(con, kind, kmap, mapping, specs, extras, entry_specs, log, len(dfs))
     con.execute(f"DROP VIEW IF EXISTS {STAGE}")
@@ -1357,8 +1364,9 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: FileKind, kmap: KindMappin
     )
     con.execute(
         "INSERT INTO raw.load_log (drop_name, file_name, kind, sha256, rows_loaded, loaded_at, rows_read, rows_rejected, "
-        "rows_derived, mapping) SELECT g._log_drop, g._log_file, $kind, g.sha, g.rows_loaded, timezone('UTC', now()), g.rows_read, "
-        "g.rows_rejected, g.rows_derived, $mapping FROM (SELECT unnest($log, recursive := true)) g ORDER BY g._log_fid",
+        "rows_derived, mapping, file_size, file_mtime_ns) SELECT g._log_drop, g._log_file, $kind, g.sha, g.rows_loaded, "
+        "timezone('UTC', now()), g.rows_read, g.rows_rejected, g.rows_derived, $mapping, g.file_size, g.file_mtime_ns "
+        "FROM (SELECT unnest($log, recursive := true)) g ORDER BY g._log_fid",
         {"log": log, "kind": kind.name, "mapping": mapping.name},
     )
 
@@ -1384,6 +1392,10 @@ def load_kind(
 ) -> KindLoad:
     """Load every not-yet-loaded file of one kind from every drop.
 
+    A file the load log has is not read again while its size and modification time are the
+    recorded ones; otherwise its sha256 says whether it is the file loaded (its new stat is
+    then recorded) or a changed one (an error).
+
     A file that is unusable is skipped whole and its error collected; the caller
     decides to fail (the Dagster asset does, after the good files are in).  The files
     are loaded in batches (_batches), each in one transaction; results and errors are
@@ -1407,25 +1419,40 @@ def load_kind(
                 "optionally with a suffix: 2026-11-23T0600, 2026-11-23_2). Drops must be named so that they sort by "
                 "time: rename the folder (or start its name with _ to park it)."
             )
+    # What each loaded file was: its sha256, and the size and modification time it had then.
     loaded = {
-        (d, f): sha
-        for d, f, sha in con.execute("SELECT drop_name, file_name, sha256 FROM raw.load_log WHERE kind = ?", [kind]).fetchall()
+        (d, f): (sha, size, mtime_ns)
+        for d, f, sha, size, mtime_ns in con.execute(
+            "SELECT drop_name, file_name, sha256, file_size, file_mtime_ns FROM raw.load_log WHERE kind = ?", [kind]).fetchall()
     }
     outcomes: list[FileLoad | str | _Checked] = []  # per file, in drop order; a _Checked file is still to load
+    reverified: list[tuple[str, str, int, int]] = []  # loaded files hashed again, unchanged: their new stat
     # A retracted drop (funnelcast drop retract) stays out until the user restores it.
     for df in (f for f in find_files(landing, kind, mapping, policy.drop_name_pattern) if f.drop not in skip_drops):
         try:
+            # Taken before the hash: a write after it moves the modification time on, so the next
+            # run hashes the file again.
+            stat = df.path.stat()
+            previous_sha, previous_size, previous_mtime_ns = loaded.get((df.drop, df.file_name), (None, None, None))
+            # A weekly run reads the week's files, not all of history: a loaded file whose size and
+            # modification time are the ones recorded is taken as the file loaded (as make and rsync
+            # do); any other is hashed again.
+            if previous_sha is not None and (previous_size, previous_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                outcomes.append(FileLoad(df.drop, df.file_name, 0, skipped=True))
+                continue
             sha = sha256_of(df.path)
         except FileNotFoundError:
             outcomes.append(_disappeared(df))
             continue
-        previous = loaded.get((df.drop, df.file_name))
-        if previous == sha:
+        if previous_sha == sha:
+            # The same content with another stat (a copied or restored landing folder): recorded, so it
+            # is hashed once, not every week.
+            reverified.append((df.drop, df.file_name, stat.st_size, stat.st_mtime_ns))
             outcomes.append(FileLoad(df.drop, df.file_name, 0, skipped=True))
             continue
-        if previous is not None:
+        if previous_sha is not None:
             outcomes.append(
-                f"{df.label}: this file changed after it was loaded (sha256 {previous[:12]}... then {sha[:12]}...). "
+                f"{df.label}: this file changed after it was loaded (sha256 {previous_sha[:12]}... then {sha[:12]}...). "
                 "Drops are immutable: put corrections in a new drop."
             )
             continue
@@ -1435,11 +1462,16 @@ def load_kind(
             header = None if df.is_parquet else read_csv_header(df)
             if header is not None:
                 check_header(df, header, keeps_extras=kmap.identity)
-            outcomes.append(_Checked(df, sha, header, df.path.stat().st_size, utf8))
+            outcomes.append(_Checked(df, sha, header, stat.st_size, stat.st_mtime_ns, utf8))
         except ContractError as exc:
             outcomes.append(str(exc))
         except FileNotFoundError:
             outcomes.append(_disappeared(df))
+    if reverified:
+        con.executemany(
+            "UPDATE raw.load_log SET file_size = ?, file_mtime_ns = ? WHERE drop_name = ? AND file_name = ? AND kind = ?",
+            [(size, mtime_ns, drop, file_name, kind) for drop, file_name, size, mtime_ns in reverified],
+        )
     to_load = [o for o in outcomes if isinstance(o, _Checked)]
     done = {id(f): outcome for batch in _batches(to_load, kmap) for f, outcome in zip(batch, _load_batch(con, batch, policy, mapping))}
     for outcome in outcomes:

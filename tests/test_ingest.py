@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 import shutil
 from pathlib import Path
 
@@ -182,6 +183,56 @@ def test_a_drop_file_changed_after_loading_is_refused(tmp_path):
     result = load_kind(con, landing, "users")
     assert len(result.errors) == 1 and "changed after it was loaded" in result.errors[0]
     assert con.execute("SELECT count(*) FROM raw.users").fetchone()[0] == 1
+
+
+def test_a_same_size_edit_after_loading_is_refused(tmp_path):
+    """An edit that keeps the file's size still moves its modification time: it is hashed again."""
+    landing = tmp_path / "landing"
+    folder = write_drop(landing, "2026-01-05", {"users.csv": "id,user_name\nu1,ann\n"})
+    con = duckdb.connect()
+    assert load_kind(con, landing, "users").errors == []
+    (folder / "users.csv").write_text("id,user_name\nu1,bob\n", encoding="utf-8")
+    result = load_kind(con, landing, "users")
+    assert len(result.errors) == 1 and "changed after it was loaded" in result.errors[0]
+    assert con.execute("SELECT user_name FROM raw.users").fetchall() == [("ann",)]
+
+
+def test_a_loaded_file_is_read_again_only_when_its_size_or_time_changed(tmp_path):
+    """A weekly run does not hash every file of history: a loaded file whose size and
+    modification time are the ones recorded is taken as loaded, unread (so an edit that
+    restores both goes unseen, as docs/exports.md says); once either differs it is hashed,
+    and a changed content is refused."""
+    landing = tmp_path / "landing"
+    folder = write_drop(landing, "2026-01-05", {"users.csv": "id,user_name\nu1,ann\n"})
+    path = folder / "users.csv"
+    con = duckdb.connect()
+    assert load_kind(con, landing, "users").errors == []
+    before = path.stat()
+    path.write_text("id,user_name\nu1,bob\n", encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = load_kind(con, landing, "users")
+    assert again.errors == [] and again.rows_loaded == 0 and [f.skipped for f in again.files] == [True]
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    result = load_kind(con, landing, "users")
+    assert len(result.errors) == 1 and "changed after it was loaded" in result.errors[0]
+
+
+def test_a_copied_landing_folder_is_hashed_once_and_loads_nothing(tmp_path):
+    """Copied without its times, every file is hashed again, found unchanged, and its new size and
+    time recorded: the run after reads none of them."""
+    landing = tmp_path / "landing"
+    write_drop(landing, "2026-01-05", {"users.csv": "id,user_name\nu1,ann\n"})
+    write_drop(landing, "2026-01-12", {"users.csv": "id,user_name\nu2,bo\n"})
+    con = duckdb.connect()
+    assert load_kind(con, landing, "users").rows_loaded == 2
+    copied = tmp_path / "copied"
+    shutil.copytree(landing, copied, copy_function=shutil.copy)  # contents only: new modification times
+    for drop in ("2026-01-05", "2026-01-12"):
+        os.utime(copied / drop / "users.csv", ns=(0, 1_000_000_000))
+    result = load_kind(con, copied, "users")
+    assert result.errors == [] and result.rows_loaded == 0 and len(result.files) == 2
+    assert con.execute("SELECT count(*) FROM raw.users").fetchone()[0] == 2
+    assert con.execute("SELECT list(DISTINCT file_mtime_ns) FROM raw.load_log").fetchone()[0] == [1_000_000_000]
 
 
 def test_unknown_columns_are_kept_in_raw(tmp_path):
