@@ -3,7 +3,8 @@
     since the last complete build touched (macros/incremental.sql), and those whose
     derived facts such a load can change.  The incremental models keyed by
     opportunity (int_opportunity_changes, int_opportunity_stage_visits,
-    int_opportunity_states, int_opportunity_weekly_state) replace exactly these.
+    int_opportunity_states, int_opportunities, int_opportunity_weekly_state) replace
+    exactly these.
 
     It reads raw, not staging: a deleted record has no row in staging, yet its rows
     downstream must go.  What a load can reach:

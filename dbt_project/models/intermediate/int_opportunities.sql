@@ -9,7 +9,15 @@
     - motion: hunting or farming (docs/domain.md: hunting and farming), from the
       opportunity type, else from the account's won deals.
     - history_source: where its change history comes from (int_opportunity_changes).
+
+    Incremental by opportunity (macros/incremental.sql: opportunity_incremental_config): a
+    weekly run rebuilds the rows of the opportunities int_changed_opportunities lists,
+    which holds every deal whose row here a load can change: its own record, history or
+    rate at creation, and its account's first win.  The first wins are still found over
+    every opportunity.
 -#}
+
+{{ opportunity_incremental_config() }}
 
 with
 
@@ -40,6 +48,7 @@ stage_map as (
 history_sources as (
 
     select distinct opportunity_id, history_source from {{ ref('int_opportunity_changes') }}
+    where {{ only_changed_opportunities('opportunity_id') }}
 
 ),
 
@@ -74,6 +83,7 @@ with_rate as (
         and currency_rate_periods.valid_from <= cast(opportunities.created_at as date)
         and (currency_rate_periods.valid_to is null
             or cast(opportunities.created_at as date) < currency_rate_periods.valid_to)
+    where {{ only_changed_opportunities('opportunities.opportunity_id') }}
 
 ),
 
