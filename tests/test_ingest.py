@@ -212,7 +212,7 @@ def test_a_loaded_file_is_read_again_only_when_its_size_or_time_changed(tmp_path
 
 def test_a_copied_landing_folder_is_hashed_once_and_loads_nothing(tmp_path):
     """Copied without its times, every file is hashed again, found unchanged, and its new size and
-    time recorded: the run after reads none of them."""
+    time recorded, so that the run after takes it as loaded without reading it."""
     landing = tmp_path / "landing"
     write_drop(landing, "2026-01-05", {"users.csv": "id,user_name\nu1,ann\n"})
     write_drop(landing, "2026-01-12", {"users.csv": "id,user_name\nu2,bo\n"})

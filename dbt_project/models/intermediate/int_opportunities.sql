@@ -45,6 +45,8 @@ stage_map as (
 
 ),
 
+-- Both this and with_rate read only the listed deals (the final inner join would narrow them
+-- anyway): the distinct here would otherwise read every change of every deal.
 history_sources as (
 
     select distinct opportunity_id, history_source from {{ ref('int_opportunity_changes') }}
