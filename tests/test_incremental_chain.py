@@ -13,7 +13,10 @@ in an earlier drop, open again in a delta).  The first test checks that they do,
 so a change to the generator cannot take that coverage away silently.  A last, written
 delta changes what campaign attribution (incremental by funnel entry) is computed from
 without touching the entries: a campaign renamed and retyped, a campaign-log record moved
-to another lead, an MQL event credited to another campaign.
+to another lead, an MQL event credited to another campaign; and it moves a lead to another
+deal with neither deal touched, which only the lead's record says (funnel entries are
+incremental by credit), and logs a lead's first held call (lead milestones are incremental
+by lead and its activities).
 
 Cost: six real `funnelcast run`s of the small set (4 for A, 1 for B, 1 full refresh): 7 min 20 s
 to 10 min wall on the shared 2-core machine (70 to 100 s a run, most of it start-up, Dagster's
@@ -105,6 +108,69 @@ def write_attribution_changes(source: Path, first: str, drop: str) -> dict:
             "credited": credited.iloc[0].to_dict()}
 
 
+def write_credit_move(source: Path, drop: str) -> dict:
+    """Add to the delta drop `drop` a lead moved to another deal, neither deal touched: the last
+    version of a lead that is the only one ever to name its deal, naming instead a deal no lead
+    ever named.  Funnel entries are incremental by credit (docs/incremental.md): the deal the lead
+    left must become an entry of its own again, the one it took must stop being one, and nothing
+    but the lead's record says so.  What it moved: the lead, its old deal, its new one."""
+    every = f"'{source}/*/%s.csv'"
+    with duckdb.connect() as con:
+        def read(kind: str) -> str:
+            return f"read_csv({every % kind}, all_varchar = true, filename = true)"
+
+        con.execute(f"""
+            create table never_deleted_leads as
+            select * from {read('leads')} as l
+            where not exists (select 1 from {read('leads')} as d where d.id = l.id and d.deleted = '1')""")
+        con.execute(f"""
+            create table kept_deals as
+            select distinct id from {read('opportunities')} as o
+            where not exists (select 1 from {read('opportunities')} as d where d.id = o.id and d.deleted = '1')""")
+        lead = con.execute(f"""
+            with namers as (
+                select opportunity_id, count(distinct id) as leads from {read('leads')}
+                where opportunity_id is not null group by opportunity_id
+            )
+            select l.* exclude (filename) replace (cast(? as varchar) as date_modified)
+            from never_deleted_leads as l
+            inner join namers on namers.opportunity_id = l.opportunity_id and namers.leads = 1
+            where l.opportunity_id in (select id from kept_deals)
+                and not exists (select 1 from {read('leads')} as other
+                                where other.id = l.id and other.opportunity_id is distinct from l.opportunity_id)
+            order by l.date_modified desc, l.id limit 1""", [f"{drop} 00:00:00"]).df()
+        to_deal = con.execute(f"""
+            select min(id) from kept_deals
+            where id not in (select opportunity_id from {read('leads')} where opportunity_id is not null)""").fetchone()[0]
+    moved = {"lead": lead["id"][0], "from_deal": lead["opportunity_id"][0], "to_deal": to_deal}
+    lead.assign(opportunity_id=[to_deal]).to_csv(source / drop / "leads.csv", index=False)
+    return moved
+
+
+def write_first_touch(source: Path, drop: str) -> dict:
+    """Add to the delta drop `drop` a held call with a lead no call or meeting was ever logged
+    against, the day before the drop: the lead's first touch, which nothing but the call says
+    (int_changed_leads lists the parents of the calls loaded since).  The call."""
+    every = f"'{source}/*/%s.csv'"
+    with duckdb.connect() as con:
+        def read(kind: str) -> str:
+            return f"read_csv({every % kind}, all_varchar = true)"
+
+        call = con.execute(f"""
+            select c.* replace (
+                'written-call-1' as id, 'Leads' as parent_type, lead.id as parent_id, 'Held' as status,
+                cast(? as varchar) as date_start, cast(? as varchar) as date_modified)
+            from (select * from {read('calls')} order by id limit 1) as c
+            cross join (
+                select min(id) as id from {read('leads')} as l
+                where not exists (select 1 from {read('leads')} as d where d.id = l.id and d.deleted = '1')
+                    and l.id not in (select parent_id from {read('calls')} where parent_id is not null)
+                    and l.id not in (select parent_id from {read('meetings')} where parent_id is not null)
+            ) as lead""", [f"{date.fromisoformat(drop) - timedelta(days=1)} 10:00:00", f"{drop} 00:00:00"]).df()
+    call.to_csv(source / drop / "calls.csv", index=False)
+    return call.iloc[0].to_dict()
+
+
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory) -> dict:
     from sample_exports import generate
@@ -114,6 +180,8 @@ def chain(tmp_path_factory) -> dict:
     drops = sorted(p.name for p in source.iterdir() if p.is_dir())
     written_drop = (date.fromisoformat(drops[-1]) + timedelta(days=7)).isoformat()
     attribution_changes = write_attribution_changes(source, drops[0], written_drop)
+    credit_move = write_credit_move(source, written_drop)
+    first_touch = write_first_touch(source, written_drop)
     drops.append(written_drop)
     assert len(drops) >= FIRST_DROPS + 3, drops
 
@@ -135,7 +203,7 @@ def chain(tmp_path_factory) -> dict:
     full = run_funnelcast("run", "--full-refresh", config=config_a, dagster_home=a / "dagster_home", check=True)
     rebuilt = published_marts(a, tmp_path_factory.mktemp("chain_a_full_marts"))
     return {"build_a": a / "warehouse" / "build.duckdb", "deltas": drops[FIRST_DROPS:], "runs_a": runs_a,
-            "attribution_changes": attribution_changes, "published_a": a / "warehouse" / "funnelcast.duckdb",
+            "attribution_changes": attribution_changes, "credit_move": credit_move, "first_touch": first_touch, "published_a": a / "warehouse" / "funnelcast.duckdb",
             "chained": chained, "once": once, "full_refresh": full, "rebuilt": rebuilt}
 
 
@@ -183,6 +251,28 @@ def test_the_written_delta_reaches_campaign_attribution(chain):
     assert names == [(campaign["name"], campaign["campaign_type"])]
     assert moved_to == [(moved["target_id"],)]
     assert credited_touch == [(campaign["id"],)]
+
+
+def test_the_written_delta_moves_a_lead_to_another_deal(chain):
+    move = chain["credit_move"]
+    with duckdb.connect(str(chain["published_a"]), read_only=True) as con:
+        entries = con.execute(
+            """select entry_id, lead_id, opportunity_id from marts.fct_funnel
+               where lead_id = $lead or opportunity_id in ($from_deal, $to_deal) order by entry_id""",
+            {"lead": move["lead"], "from_deal": move["from_deal"], "to_deal": move["to_deal"]}).fetchall()
+    assert entries == sorted([
+        (f"lead:{move['lead']}", move["lead"], move["to_deal"]),
+        (f"opportunity:{move['from_deal']}", None, move["from_deal"]),
+    ])
+
+
+def test_the_written_delta_gives_a_lead_its_first_touch(chain):
+    call = chain["first_touch"]
+    with duckdb.connect(str(chain["published_a"]), read_only=True) as con:
+        first_touch = con.execute(
+            "select cast(first_touch_at as varchar) from marts.fct_funnel where lead_id = ?",
+            [call["parent_id"]]).fetchall()
+    assert first_touch == [(call["date_start"],)]
 
 
 def test_a_chain_of_weekly_delta_refreshes_equals_one_full_refresh(chain):

@@ -182,20 +182,24 @@
 
 {#-
     The rows a build rewrote of a model that replaces whole keys (its meta's recomputed_key:
-    opportunity_id or entry_id), or of a view of one, as a filter on `column` (the key
+    opportunity_id, lead_id or entry_id), or of a view of one, as a filter on `column` (the key
     column, qualified where a query joins): `column in (the keys this build recomputed)`.
+    The keys are the list the meta's recomputed_list names (int_changed_opportunities,
+    int_changed_leads, int_changed_funnel_entries), or for the campaign attribution's
+    models the entries int_funnel_entry_builds marks with the latest build.
     The lists are read by name, not ref(): a test does not depend on the list, the model
     it tests does. None, so that the whole table is read, when the model has no
     recomputed_key or the list does not exist (a build that selected only some models may
     not have built it). On a full build the lists hold every key.
 -#}
 {% macro recomputed_rows_filter(node, column=none) -%}
-    {%- set recomputed_key = (node.config.meta or {}).get('recomputed_key') -%}
+    {%- set meta = node.config.meta or {} -%}
+    {%- set recomputed_key = meta.get('recomputed_key') -%}
     {%- set column = column or recomputed_key -%}
-    {%- if recomputed_key == 'opportunity_id' -%}
-        {%- set changed_relation = built_relation('int_changed_opportunities') -%}
-        {%- if changed_relation is not none -%}
-            {{- return(column ~ " in (select opportunity_id from " ~ changed_relation ~ ")") -}}
+    {%- if meta.get('recomputed_list') -%}
+        {%- set listed_relation = built_relation(meta.get('recomputed_list')) -%}
+        {%- if listed_relation is not none -%}
+            {{- return(column ~ " in (select " ~ recomputed_key ~ " from " ~ listed_relation ~ ")") -}}
         {%- endif -%}
     {%- elif recomputed_key == 'entry_id' -%}
         {%- set builds_relation = built_relation('int_funnel_entry_builds') -%}
@@ -238,13 +242,27 @@
 {%- endmacro %}
 
 {#-
-    The pre-hook of every incremental model keyed by opportunity: an incremental run first
-    deletes the rows of the opportunities int_changed_opportunities lists (rendered when
-    the hook runs, so is_incremental() and the list are the model's at that time).
+    The pre-hook of an incremental model that replaces the keys a list model names (its
+    `key` column): an incremental run first deletes their rows (rendered when the hook
+    runs, so is_incremental() and the list are the model's at that time).
 -#}
+{% macro listed_keys_deleted_hook(key, list_model) -%}
+    {{- return("{% if is_incremental() %}delete from {{ this }} where " ~ key ~ " in ("
+        ~ "select " ~ key ~ " from {{ ref('" ~ list_model ~ "') }}){% endif %}") -}}
+{%- endmacro %}
+
+{#- In an incremental run, only the rows of the keys list_model names (its `key` column). -#}
+{% macro only_listed_keys(column, key, list_model) -%}
+    {%- if is_incremental() %}
+    {{ column }} in (select {{ key }} from {{ ref(list_model) }})
+    {%- else %}
+    true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The pre-hook of every incremental model keyed by opportunity: int_changed_opportunities' rows go first. -#}
 {% macro changed_opportunities_deleted_hook() -%}
-    {{- return("{% if is_incremental() %}delete from {{ this }} where opportunity_id in ("
-        ~ "select opportunity_id from {{ ref('int_changed_opportunities') }}){% endif %}") -}}
+    {{- return(listed_keys_deleted_hook('opportunity_id', 'int_changed_opportunities')) -}}
 {%- endmacro %}
 
 {#-
@@ -254,30 +272,29 @@
 -#}
 {% macro opportunity_incremental_config() -%}
     -- depends_on: {{ ref('int_changed_opportunities') }}
-    {{ recomputed_keys_incremental_config('opportunity_id', changed_opportunities_deleted_hook()) }}
+    {{ recomputed_keys_incremental_config('opportunity_id', changed_opportunities_deleted_hook(), 'int_changed_opportunities') }}
 {%- endmacro %}
 
 {#-
-    The config of a model that replaces whole keys (opportunities, funnel entries): the
-    pre-hook deletes the rows of the keys a run recomputes, the model appends their new
-    ones.  recomputed_key tells get_where_subquery which list the row-local tests read.
+    The config of a model that replaces whole keys (opportunities, leads, funnel entries):
+    the pre-hook deletes the rows of the keys a run recomputes, the model appends their new
+    ones.  recomputed_key (and recomputed_list, the model listing the keys) tell
+    get_where_subquery which rows the row-local tests read.
 -#}
-{% macro recomputed_keys_incremental_config(recomputed_key, deleted_hook) -%}
+{% macro recomputed_keys_incremental_config(recomputed_key, deleted_hook, recomputed_list=none) -%}
+    {%- set meta = {'recomputed_key': recomputed_key} -%}
+    {%- if recomputed_list -%}{%- do meta.update({'recomputed_list': recomputed_list}) -%}{%- endif -%}
     {{ config(
         materialized=incremental_materialization(),
         incremental_strategy='append',
-        meta={'recomputed_key': recomputed_key},
+        meta=meta,
         pre_hook=deleted_hook,
     ) }}
 {%- endmacro %}
 
 {#- In an incremental run, only the opportunities whose rows are recomputed. -#}
 {% macro only_changed_opportunities(opportunity_id) -%}
-    {%- if is_incremental() %}
-    {{ opportunity_id }} in (select opportunity_id from {{ ref('int_changed_opportunities') }})
-    {%- else %}
-    true
-    {%- endif -%}
+    {{- only_listed_keys(opportunity_id, 'opportunity_id', 'int_changed_opportunities') -}}
 {%- endmacro %}
 
 {#-

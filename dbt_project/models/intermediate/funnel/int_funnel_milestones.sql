@@ -4,25 +4,34 @@
     (it enters at SRL).  The milestone times are the lead's (int_lead_milestones) and
     the opportunity's (int_opportunity_milestones): first times, so a recycled lead
     that became an MQL again keeps its first MQL time.
+
+    Incremental by entry (macros/funnel_incremental.sql: funnel_entry_incremental_config):
+    a run recomputes the entries int_changed_funnel_entries lists, reading only their
+    leads and opportunities, which hold every candidate for each credit decided again.
 -#}
+
+{{ funnel_entry_incremental_config() }}
 
 with
 
 leads as (
 
     select * from {{ ref('stg_sugarcrm__leads') }}
+    where {{ only_listed_keys('lead_id', 'lead_id', 'int_changed_funnel_entries') }}
 
 ),
 
 lead_milestones as (
 
     select * from {{ ref('int_lead_milestones') }}
+    where {{ only_listed_keys('lead_id', 'lead_id', 'int_changed_funnel_entries') }}
 
 ),
 
 opportunity_milestones as (
 
     select * from {{ ref('int_opportunity_milestones') }}
+    where {{ only_listed_keys('opportunity_id', 'opportunity_id', 'int_changed_funnel_entries') }}
 
 ),
 
@@ -50,7 +59,7 @@ lead_conversions as (
 entries as (
 
     select
-        {{ dbt.concat(["'lead:'", 'leads.lead_id']) }} as entry_id,
+        {{ funnel_entry_id('lead', 'leads.lead_id') }} as entry_id,
         'mql' as entry_milestone,
         leads.lead_id,
         lead_conversions.opportunity_id
@@ -62,7 +71,7 @@ entries as (
     union all
 
     select
-        {{ dbt.concat(["'opportunity:'", 'opportunity_milestones.opportunity_id']) }} as entry_id,
+        {{ funnel_entry_id('opportunity', 'opportunity_milestones.opportunity_id') }} as entry_id,
         'srl' as entry_milestone,
         cast(null as {{ dbt.type_string() }}) as lead_id,
         opportunity_milestones.opportunity_id

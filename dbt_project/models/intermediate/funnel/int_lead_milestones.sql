@@ -10,17 +10,26 @@
 {%- set lead_parent_type = 'Leads' -%}
 {%- set held_status = 'Held' -%}
 
+{#-
+    Incremental by lead (macros/funnel_incremental.sql: lead_incremental_config): a row is
+    its lead's record, MQL events and calls and meetings only, so a run recomputes the
+    leads int_changed_leads lists.
+-#}
+{{ lead_incremental_config() }}
+
 with
 
 leads as (
 
     select * from {{ ref('stg_sugarcrm__leads') }}
+    where {{ only_listed_keys('lead_id', 'lead_id', 'int_changed_leads') }}
 
 ),
 
 mql_events as (
 
     select * from {{ ref('stg_marketing__mql_events') }}
+    where {{ only_listed_keys('lead_id', 'lead_id', 'int_changed_leads') }}
 
 ),
 

@@ -9,7 +9,7 @@
     (recomputed_key: get_where_subquery, macros/incremental.sql).
 -#}
 
-{{ config(materialized=reshaping_mart_materialization(), meta={'recomputed_key': 'opportunity_id'}) }}
+{{ config(materialized=reshaping_mart_materialization(), meta={'recomputed_key': 'opportunity_id', 'recomputed_list': 'int_changed_opportunities'}) }}
 
 with
 
