@@ -14,7 +14,16 @@
     And, once the quarter has closed, its outcome: is_won_in_quarter = it counts in the
     quarter's actual (int_forecast_expected_quarter_wins).  Null while the quarter is
     open, so that no forecast can learn from an outcome not yet known.
+
+    Incremental like the as-of spine it reads (macros/incremental.sql:
+    as_of_incremental_config): every week end of the opportunities int_changed_opportunities
+    lists, every opportunity's week ends from as_of_recompute_from() on, and every week end
+    of a quarter whose last week end is on or after it (the quarter may have closed since:
+    its rows' outcome is known now).  A row reads only its deal's spine rows up to its week
+    end and its quarter's outcome for that deal, so no other row can change.
 -#}
+
+{{ as_of_incremental_config('as_of_week_end') }}
 
 with
 
@@ -53,6 +62,23 @@ quarter_weeks as (
 
 ),
 
+recompute as (
+
+    select {{ as_of_recompute_from('as_of_week_end', week_end) }} as from_week_end
+
+),
+
+-- The week ends whose rows are recomputed for every deal (every week end on a full build).
+recomputed_week_ends as (
+
+    select distinct quarter_weeks.as_of_week_end
+    from quarter_weeks
+    cross join recompute
+    where quarter_weeks.as_of_week_end >= recompute.from_week_end
+        or quarter_weeks.quarter_last_week_end >= recompute.from_week_end
+
+),
+
 won_at_quarter_end as (
 
     select fiscal_quarter, opportunity_id
@@ -83,6 +109,10 @@ open_deals as (
         on quarter_weeks.as_of_week_end = weekly_state.week_end
         and quarter_weeks.fiscal_quarter = weekly_state.close_fiscal_quarter
     where weekly_state.is_open
+        and (
+            quarter_weeks.as_of_week_end in (select as_of_week_end from recomputed_week_ends)
+            or {{ only_changed_opportunities('weekly_state.opportunity_id') }}
+        )
 
 )
 
