@@ -2,15 +2,16 @@
 `funnelcast run --full-refresh` rebuilds from raw to the same marts.
 
 Build A: one `funnelcast run` over the first FIRST_DROPS drops of the generated `small` set,
-then one run after each later drop lands (three deltas).  Build B: one run over every drop
-in a fresh folder.  Every relation of the published file's marts schema must hold the same
+then one run after each later drop lands (five deltas, the last one written here).  Build B:
+one run over every drop in a fresh folder.  Every relation of the published file's marts schema must hold the same
 rows in A and B (compared as scripts/compare_marts.py does: order-independent, floats to 9
 significant digits).  Then `funnelcast run --full-refresh` on A must give B's marts again.
 
-The deltas must hold the two changes incremental models get wrong most easily: a record
-deleted (SugarCRM's deleted=1) after an earlier drop loaded it, and a deal reopened (closed
-in an earlier drop, open again in a delta).  The first test checks that they do, from raw,
-so a change to the generator cannot take that coverage away silently.  A last, written
+The deltas must hold the changes incremental models get wrong most easily: a record
+deleted (SugarCRM's deleted=1) after an earlier drop loaded it, a deal reopened (closed
+in an earlier drop, open again in a delta), and a fiscal quarter closed (its deals'
+outcomes become known).  The first test checks that they do, from raw
+and the build file, so a change to the generator cannot take that coverage away silently.  A last, written
 delta changes what campaign attribution (incremental by funnel entry) is computed from
 without touching the entries: a campaign renamed and retyped, a campaign-log record moved
 to another lead, an MQL event credited to another campaign; and it moves a lead to another
@@ -18,9 +19,9 @@ deal with neither deal touched, which only the lead's record says (funnel entrie
 incremental by credit), and logs a lead's first held call (lead milestones are incremental
 by lead and its activities).
 
-Cost: six real `funnelcast run`s of the small set (4 for A, 1 for B, 1 full refresh): 7 min 20 s
-to 10 min wall on the shared 2-core machine (70 to 100 s a run, most of it start-up, Dagster's
-event log and dbt's tests, not data); every test of the module shares them (one module fixture).
+Cost: eight real `funnelcast run`s of the small set (6 for A, 1 for B, 1 full refresh): about
+2.5 min wall on the shared 2-core machine; every test of the module shares them (one module
+fixture).
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ from scripts.compare_marts import compare, snapshot_marts
 from tests.conftest import run_funnelcast, write_settings
 
 # seed 42 (the generator's default), small: drops 10 to 12 delete records loaded earlier and
-# reopen lost deals.  The first test proves it; pick another split if the generator changes.
+# reopen lost deals, and with quarters from February the quarter of August to October closes
+# in the first delta (its last week end, 1 November, is past the first run's spine).  The
+# first test proves both; pick another split if the generator changes.
 SEED = 42
-FIRST_DROPS = 10
+FIRST_DROPS = 9
+FISCAL_YEAR_START_MONTH = 2
 CLOSED_STAGES = ("Closed Won", "Closed Lost")
 # The publication's own log (one row per publish), not a mart: A was published four times, B once.
 NOT_A_MART = ("published_runs",)
@@ -188,8 +192,10 @@ def chain(tmp_path_factory) -> dict:
     a = tmp_path_factory.mktemp("chain_a")
     for drop in drops[:FIRST_DROPS]:
         shutil.copytree(source / drop, a / "landing" / drop)
-    config_a = write_settings(a, a / "landing")
+    config_a = write_settings(a, a / "landing", fiscal_year_start_month=FISCAL_YEAR_START_MONTH)
     runs_a = [run_funnelcast("run", config=config_a, dagster_home=a / "dagster_home", check=True)]
+    with duckdb.connect(str(a / "warehouse" / "build.duckdb"), read_only=True) as con:
+        first_spine_end = con.execute("select last_week_end from intermediate.int_as_of").fetchone()[0]
     for drop in drops[FIRST_DROPS:]:
         shutil.copytree(source / drop, a / "landing" / drop)
         runs_a.append(run_funnelcast("run", config=config_a, dagster_home=a / "dagster_home", check=True))
@@ -197,17 +203,17 @@ def chain(tmp_path_factory) -> dict:
 
     b = tmp_path_factory.mktemp("chain_b")
     shutil.copytree(source, b / "landing")
-    run_funnelcast("run", config=write_settings(b, b / "landing"), dagster_home=b / "dagster_home", check=True)
+    run_funnelcast("run", config=write_settings(b, b / "landing", fiscal_year_start_month=FISCAL_YEAR_START_MONTH), dagster_home=b / "dagster_home", check=True)
     once = published_marts(b, tmp_path_factory.mktemp("chain_b_marts"))
 
     full = run_funnelcast("run", "--full-refresh", config=config_a, dagster_home=a / "dagster_home", check=True)
     rebuilt = published_marts(a, tmp_path_factory.mktemp("chain_a_full_marts"))
     return {"build_a": a / "warehouse" / "build.duckdb", "deltas": drops[FIRST_DROPS:], "runs_a": runs_a,
-            "attribution_changes": attribution_changes, "credit_move": credit_move, "first_touch": first_touch, "published_a": a / "warehouse" / "funnelcast.duckdb",
+            "attribution_changes": attribution_changes, "credit_move": credit_move, "first_spine_end": first_spine_end, "first_touch": first_touch, "published_a": a / "warehouse" / "funnelcast.duckdb",
             "chained": chained, "once": once, "full_refresh": full, "rebuilt": rebuilt}
 
 
-def test_the_deltas_delete_records_loaded_earlier_and_reopen_a_closed_deal(chain):
+def test_the_deltas_delete_records_reopen_a_closed_deal_and_close_a_quarter(chain):
     with duckdb.connect(str(chain["build_a"]), read_only=True) as con:
         kinds = [t for (t,) in con.execute(
             "select table_name from duckdb_columns() where schema_name = 'raw' and column_name = 'deleted'").fetchall()]
@@ -231,7 +237,12 @@ def test_the_deltas_delete_records_loaded_earlier_and_reopen_a_closed_deal(chain
             where list_contains($deltas, _drop) and list_contains($closed, stage_before)
                 and not list_contains($closed, stage)
             """, {"deltas": chain["deltas"], "closed": list(CLOSED_STAGES)}).fetchone()[0]
+        # A quarter the first run's spine had not closed, closed by a delta.
+        closed_in_a_delta = con.execute(
+            """select count(distinct fiscal_quarter) from intermediate.int_forecast_quarter_weeks
+               where is_quarter_closed and quarter_last_week_end > ?""", [chain["first_spine_end"]]).fetchone()[0]
     assert deleted_later > 0, "no delta drop deletes a record an earlier drop loaded: choose another split"
+    assert closed_in_a_delta > 0, "no fiscal quarter closes in a delta: choose another split or fiscal year"
     assert reopened > 0, "no delta drop reopens a deal closed in an earlier drop: choose another split"
 
 
