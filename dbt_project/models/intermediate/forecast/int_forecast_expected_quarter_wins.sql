@@ -7,16 +7,7 @@
     taken at.  The owner is the one it closed under, as in the roll-up.  The expected
     forecast learns its win probabilities (is the deal here?) and its new-deal term
     (which deals were not yet in the pipeline?) from it.
-
-    Incremental like the as-of spine it reads (macros/incremental.sql:
-    as_of_incremental_config, on the quarter's last week end): every closed quarter of the
-    opportunities int_changed_opportunities lists, and every deal's quarters whose last week
-    end is on or after as_of_recompute_from(): the quarters closed since the last build,
-    and those whose won rows a new currency rate reaches.  An earlier quarter's row reads
-    spine rows of its deal up to that quarter's last week end, which did not change.
 -#}
-
-{{ as_of_incremental_config('quarter_last_week_end') }}
 
 with
 
@@ -32,12 +23,6 @@ weekly_state as (
         created_at,
         lead(week_end) over (partition by opportunity_id order by week_end) as next_week_end
     from {{ ref('int_opportunity_weekly_state') }}
-
-),
-
-recompute as (
-
-    select {{ as_of_recompute_from('quarter_last_week_end', week_end) }} as from_week_end
 
 ),
 
@@ -64,9 +49,4 @@ from weekly_state
 inner join closed_quarters
     on closed_quarters.fiscal_quarter = weekly_state.close_fiscal_quarter
     and {{ won_row_counts_at('closed_quarters.quarter_last_week_end', 'weekly_state') }}
-cross join recompute
 where weekly_state.is_won_this_week
-    and (
-        closed_quarters.quarter_last_week_end >= recompute.from_week_end
-        or {{ only_changed_opportunities('weekly_state.opportunity_id') }}
-    )

@@ -19,7 +19,7 @@
       remove any record): then every entry.
     A full build recomputes every entry.
 -#}
--- depends_on: {{ ref('stg_marketing__campaigns') }}, {{ ref('int_changed_funnel_entries') }}
+-- depends_on: {{ ref('stg_marketing__campaigns') }}
 {{ config(
     materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
@@ -115,37 +115,6 @@ completed_builds as (
 
     select invocation_id from ops.dbt_builds where completed_at is not null
 
-),
-
--- The entries any rule below can pick: an entry not listed by int_changed_funnel_entries kept
--- its row of int_funnel_milestones, so its columns can differ only if the build that last
--- recomputed it did not complete.  Comparing these, not all 434 k entries, is the week's work.
-candidates as (
-
-    select entry_id from {{ ref('int_changed_funnel_entries') }}
-    union
-    select entry_id from previous
-    where recomputed_by not in (select invocation_id from completed_builds)
-        or lead_id in (select lead_id from touched_leads)
-    union
-    select entry_id from entries where lead_id in (select lead_id from touched_leads)
-    union
-    select entry_id from renamed_campaign_entries
-
-),
-
-candidate_entries as (
-
-    select * from entries
-    where (select any_snapshot from snapshot_loaded) or entry_id in (select entry_id from candidates)
-
-),
-
-candidate_previous as (
-
-    select * from previous
-    where (select any_snapshot from snapshot_loaded) or entry_id in (select entry_id from candidates)
-
 )
 
 select
@@ -154,8 +123,8 @@ select
     entries.{{ column }},
     {%- endfor %}
     '{{ invocation_id }}' as recomputed_by
-from candidate_entries as entries
-full outer join candidate_previous as previous
+from entries
+full outer join previous
     on previous.entry_id = entries.entry_id
 where (select any_snapshot from snapshot_loaded)
     or previous.entry_id is null
