@@ -144,6 +144,21 @@
 {%- endmacro %}
 
 {#-
+    Every raw version of a kind, for the lists of what a load since the last complete build
+    reached (int_changed_opportunities, int_changed_leads): `columns` as (name, raw column)
+    pairs, cleaned as staging cleans ids, and when and how each version was loaded.
+-#}
+{% macro raw_versions(table, columns) -%}
+    select
+        {%- for name, column in columns %}
+        {{ clean_text(column) }} as {{ name }},
+        {%- endfor %}
+        _loaded_at as loaded_at,
+        _snapshot as is_snapshot
+    from {{ source('raw', table) }}
+{%- endmacro %}
+
+{#-
     Tests that cost what they prove (docs/performance.md). A row-local test (not_null,
     not_null_columns, accepted_values) and a uniqueness test whose grain holds the
     record key can only fail on the rows a build wrote: on an incremental table they

@@ -44,12 +44,7 @@ opportunity_versions as (
                                             ('history', 'opportunity_history', 'opportunity_id')] %}
 {{ kind }}_versions as (
 
-    select
-        {{ clean_text('id') }} as record_id,
-        {{ clean_text(opportunity_column) }} as opportunity_id,
-        _loaded_at as loaded_at,
-        _snapshot as is_snapshot
-    from {{ source('raw', table) }}
+    {{ raw_versions(table, [('record_id', 'id'), ('opportunity_id', opportunity_column)]) }}
 
 ),
 

@@ -16,40 +16,20 @@
 
 with
 
-lead_versions as (
+{#- The lead each version names (a lead's own id; an MQL event's lead, part of its key), and
+    the activities logged against a lead: their record id and parent. #}
+{%- for kind, table, columns in [
+    ('lead', 'leads', [('lead_id', 'id')]),
+    ('mql_event', 'mql_events', [('lead_id', 'lead_id')]),
+    ('calls', 'calls', [('record_id', 'id'), ('parent_id', 'parent_id')]),
+    ('meetings', 'meetings', [('record_id', 'id'), ('parent_id', 'parent_id')]),
+] %}
+{{ kind }}_versions as (
 
-    select
-        {{ clean_text('id') }} as lead_id,
-        _loaded_at as loaded_at,
-        _snapshot as is_snapshot
-    from {{ source('raw', 'leads') }}
-
-),
-
-mql_event_versions as (
-
-    select
-        {{ clean_text('lead_id') }} as lead_id,
-        _loaded_at as loaded_at,
-        _snapshot as is_snapshot
-    from {{ source('raw', 'mql_events') }}
-
-),
-
-{#- The activities logged against a lead: their record id, and the column naming their parent. #}
-{%- for activity in ['calls', 'meetings'] %}
-{{ activity }}_versions as (
-
-    select
-        {{ clean_text('id') }} as record_id,
-        {{ clean_text('parent_id') }} as parent_id,
-        _loaded_at as loaded_at,
-        _snapshot as is_snapshot
-    from {{ source('raw', activity) }}
+    {{ raw_versions(table, columns) }}
 
 ),
 {% endfor %}
-
 loaded_since as (
 
     select {{ loaded_since_last_build() }} as loaded_after
