@@ -3,15 +3,16 @@
 
 Build A: one `funnelcast run` over the first FIRST_DROPS drops of the generated `small` set,
 then one run after each later drop lands (five deltas, the last one written here).  Build B:
-one run over every drop in a fresh folder.  Every relation of the published file's marts schema must hold the same
-rows in A and B (compared as scripts/compare_marts.py does: order-independent, floats to 9
-significant digits).  Then `funnelcast run --full-refresh` on A must give B's marts again.
+one run over every drop in a fresh folder.  Every relation of the published file's marts
+schema must hold the same rows in A and B (compared as scripts/compare_marts.py does:
+order-independent, floats to 9 significant digits).  Then `funnelcast run --full-refresh`
+on A must give B's marts again.
 
 The deltas must hold the changes incremental models get wrong most easily: a record
 deleted (SugarCRM's deleted=1) after an earlier drop loaded it, a deal reopened (closed
 in an earlier drop, open again in a delta), and a fiscal quarter closed (its deals'
-outcomes become known).  The first test checks that they do, from raw
-and the build file, so a change to the generator cannot take that coverage away silently.  A last, written
+outcomes become known).  The first test checks that they do, from raw and the build file,
+so a change to the generator cannot take that coverage away silently.  A last, written
 delta changes what campaign attribution (incremental by funnel entry) is computed from
 without touching the entries: a campaign renamed and retyped, a campaign-log record moved
 to another lead, an MQL event credited to another campaign; and it moves a lead to another
@@ -48,7 +49,7 @@ SEED = 42
 FIRST_DROPS = 9
 FISCAL_YEAR_START_MONTH = 2
 CLOSED_STAGES = ("Closed Won", "Closed Lost")
-# The publication's own log (one row per publish), not a mart: A was published four times, B once.
+# The publication's own log (one row per publish), not a mart: A was published once a run, B once.
 NOT_A_MART = ("published_runs",)
 
 
@@ -112,40 +113,42 @@ def write_attribution_changes(source: Path, first: str, drop: str) -> dict:
             "credited": credited.iloc[0].to_dict()}
 
 
+def every_drop(source: Path, kind: str) -> str:
+    """SQL reading `kind`'s file of every generated drop under `source`, as text."""
+    return f"read_csv('{source}/*/{kind}.csv', all_varchar = true)"
+
+
+def never_deleted(source: Path, kind: str) -> str:
+    """SQL of `kind`'s rows (every drop) whose record no drop deletes."""
+    return f"""(select * from {every_drop(source, kind)} as kept
+        where not exists (select 1 from {every_drop(source, kind)} as gone
+                          where gone.id = kept.id and gone.deleted = '1'))"""
+
+
 def write_credit_move(source: Path, drop: str) -> dict:
     """Add to the delta drop `drop` a lead moved to another deal, neither deal touched: the last
     version of a lead that is the only one ever to name its deal, naming instead a deal no lead
     ever named.  Funnel entries are incremental by credit (docs/incremental.md): the deal the lead
     left must become an entry of its own again, the one it took must stop being one, and nothing
     but the lead's record says so.  What it moved: the lead, its old deal, its new one."""
-    every = f"'{source}/*/%s.csv'"
+    leads = every_drop(source, "leads")
     with duckdb.connect() as con:
-        def read(kind: str) -> str:
-            return f"read_csv({every % kind}, all_varchar = true, filename = true)"
-
-        con.execute(f"""
-            create table never_deleted_leads as
-            select * from {read('leads')} as l
-            where not exists (select 1 from {read('leads')} as d where d.id = l.id and d.deleted = '1')""")
-        con.execute(f"""
-            create table kept_deals as
-            select distinct id from {read('opportunities')} as o
-            where not exists (select 1 from {read('opportunities')} as d where d.id = o.id and d.deleted = '1')""")
+        con.execute(f"create table kept_deals as select distinct id from {never_deleted(source, 'opportunities')}")
         lead = con.execute(f"""
             with namers as (
-                select opportunity_id, count(distinct id) as leads from {read('leads')}
+                select opportunity_id, count(distinct id) as leads from {leads}
                 where opportunity_id is not null group by opportunity_id
             )
-            select l.* exclude (filename) replace (cast(? as varchar) as date_modified)
-            from never_deleted_leads as l
+            select l.* replace (cast(? as varchar) as date_modified)
+            from {never_deleted(source, 'leads')} as l
             inner join namers on namers.opportunity_id = l.opportunity_id and namers.leads = 1
             where l.opportunity_id in (select id from kept_deals)
-                and not exists (select 1 from {read('leads')} as other
+                and not exists (select 1 from {leads} as other
                                 where other.id = l.id and other.opportunity_id is distinct from l.opportunity_id)
             order by l.date_modified desc, l.id limit 1""", [f"{drop} 00:00:00"]).df()
         to_deal = con.execute(f"""
             select min(id) from kept_deals
-            where id not in (select opportunity_id from {read('leads')} where opportunity_id is not null)""").fetchone()[0]
+            where id not in (select opportunity_id from {leads} where opportunity_id is not null)""").fetchone()[0]
     moved = {"lead": lead["id"][0], "from_deal": lead["opportunity_id"][0], "to_deal": to_deal}
     lead.assign(opportunity_id=[to_deal]).to_csv(source / drop / "leads.csv", index=False)
     return moved
@@ -155,21 +158,17 @@ def write_first_touch(source: Path, drop: str) -> dict:
     """Add to the delta drop `drop` a held call with a lead no call or meeting was ever logged
     against, the day before the drop: the lead's first touch, which nothing but the call says
     (int_changed_leads lists the parents of the calls loaded since).  The call."""
-    every = f"'{source}/*/%s.csv'"
+    calls, meetings = every_drop(source, "calls"), every_drop(source, "meetings")
     with duckdb.connect() as con:
-        def read(kind: str) -> str:
-            return f"read_csv({every % kind}, all_varchar = true)"
-
         call = con.execute(f"""
             select c.* replace (
                 'written-call-1' as id, 'Leads' as parent_type, lead.id as parent_id, 'Held' as status,
                 cast(? as varchar) as date_start, cast(? as varchar) as date_modified)
-            from (select * from {read('calls')} order by id limit 1) as c
+            from (select * from {calls} order by id limit 1) as c
             cross join (
-                select min(id) as id from {read('leads')} as l
-                where not exists (select 1 from {read('leads')} as d where d.id = l.id and d.deleted = '1')
-                    and l.id not in (select parent_id from {read('calls')} where parent_id is not null)
-                    and l.id not in (select parent_id from {read('meetings')} where parent_id is not null)
+                select min(id) as id from {never_deleted(source, 'leads')} as l
+                where l.id not in (select parent_id from {calls} where parent_id is not null)
+                    and l.id not in (select parent_id from {meetings} where parent_id is not null)
             ) as lead""", [f"{date.fromisoformat(drop) - timedelta(days=1)} 10:00:00", f"{drop} 00:00:00"]).df()
     call.to_csv(source / drop / "calls.csv", index=False)
     return call.iloc[0].to_dict()
@@ -203,13 +202,15 @@ def chain(tmp_path_factory) -> dict:
 
     b = tmp_path_factory.mktemp("chain_b")
     shutil.copytree(source, b / "landing")
-    run_funnelcast("run", config=write_settings(b, b / "landing", fiscal_year_start_month=FISCAL_YEAR_START_MONTH), dagster_home=b / "dagster_home", check=True)
+    config_b = write_settings(b, b / "landing", fiscal_year_start_month=FISCAL_YEAR_START_MONTH)
+    run_funnelcast("run", config=config_b, dagster_home=b / "dagster_home", check=True)
     once = published_marts(b, tmp_path_factory.mktemp("chain_b_marts"))
 
     full = run_funnelcast("run", "--full-refresh", config=config_a, dagster_home=a / "dagster_home", check=True)
     rebuilt = published_marts(a, tmp_path_factory.mktemp("chain_a_full_marts"))
     return {"build_a": a / "warehouse" / "build.duckdb", "deltas": drops[FIRST_DROPS:], "runs_a": runs_a,
-            "attribution_changes": attribution_changes, "credit_move": credit_move, "first_spine_end": first_spine_end, "first_touch": first_touch, "published_a": a / "warehouse" / "funnelcast.duckdb",
+            "attribution_changes": attribution_changes, "credit_move": credit_move, "first_touch": first_touch,
+            "first_spine_end": first_spine_end, "published_a": a / "warehouse" / "funnelcast.duckdb",
             "chained": chained, "once": once, "full_refresh": full, "rebuilt": rebuilt}
 
 
