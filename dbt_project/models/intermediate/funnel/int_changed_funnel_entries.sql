@@ -21,13 +21,19 @@ changed_leads as (
 
 ),
 
+lead_versions as (
+
+    {{ raw_versions('leads', [('lead_id', 'id'), ('opportunity_id', 'opportunity_id')]) }}
+
+),
+
 entry_opportunities as (
 
     select opportunity_id from {{ ref('int_changed_opportunities') }}
     union
-    select {{ clean_text('opportunity_id') }} as opportunity_id
-    from {{ source('raw', 'leads') }}
-    where {{ clean_text('id') }} in (select lead_id from changed_leads)
+    select opportunity_id
+    from lead_versions
+    where lead_id in (select lead_id from changed_leads)
 
 ),
 
