@@ -11,7 +11,9 @@ shows and how it is chosen.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import importlib.metadata
 import json
 import os
 import re
@@ -507,7 +509,7 @@ def render(figures: list[Figure], title: str, subtitle: str, report_dir: Path) -
         )
     nav = "".join(f'<a href="#{f.key}">{html.escape(f.title.split(" (")[0].split(",")[0])}</a>' for f in figures)
     # Inside <script>, "</script" would end the element.
-    bundle = vl_convert.javascript_bundle(vl_version=_vl_version()).replace("</script", "<\\/script")
+    bundle = vega_bundle().replace("</script", "<\\/script")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
@@ -535,6 +537,46 @@ def _vl_version() -> str:
     """Vega-Lite of the bundle: the version Altair writes its specs for (v6.4.1 -> 6.4)."""
     major, minor = alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]
     return f"{major}.{minor}"
+
+
+# Every bundle holds the embedding call the page makes: a file without it is not one.
+BUNDLE_MARKER = "vegaEmbed"
+
+
+def bundle_cache_path() -> Path:
+    """Where the bundle of this vl-convert and Vega-Lite is kept: the user's cache folder
+    ($XDG_CACHE_HOME, else ~/.cache), named by both versions, so an upgrade of either makes a new one."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    version = importlib.metadata.version("vl-convert-python")
+    return cache / "funnelcast" / f"vega-bundle-vl-convert-{version}-vega-lite-{_vl_version()}.js"
+
+
+def vega_bundle() -> str:
+    """The Vega, Vega-Lite and Vega-Embed scripts of vl-convert, for the Vega-Lite of Altair's specs.
+
+    vl-convert assembles them anew in every process that asks (2 s on a 2-core machine, nine
+    tenths of a weekly run's report step), and they depend only on the two versions: the first
+    report keeps them in `bundle_cache_path()` (written beside and renamed, so never half a
+    file) and later ones read them from there.  A cached file without the embedding call, or a
+    cache folder that cannot be written, means the bundle is assembled again.
+    """
+    path = bundle_cache_path()
+    try:
+        cached = path.read_text(encoding="utf-8")
+        if BUNDLE_MARKER in cached:
+            return cached
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=_vl_version())
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(bundle, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: every report assembles its own
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return bundle
 
 
 @dataclass(frozen=True)

@@ -267,3 +267,24 @@ def test_funnelcast_report_rebuilds_it_from_the_published_file(demo_refresh, tmp
     # The same published file gives the same numbers (the links differ: relative to where it is).
     tables = re.compile(r"<table data-figure=.*?</table>", re.S)
     assert tables.findall(page) == tables.findall(original) and len(tables.findall(page)) == len(FIGURES)
+
+
+def test_the_vega_scripts_are_assembled_once_and_a_damaged_copy_is_not_used(tmp_path, monkeypatch):
+    """vl-convert takes seconds to assemble its scripts: the first report keeps them in the user's
+    cache, named by both versions; a cached file that is not a bundle is assembled again."""
+    import vl_convert
+
+    from orchestration import report
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fresh = vl_convert.javascript_bundle(vl_version=report._vl_version())
+    cached = report.bundle_cache_path()
+    assert cached.parent == tmp_path / "funnelcast" and report._vl_version() in cached.name
+    assert report.vega_bundle() == fresh and cached.read_text(encoding="utf-8") == fresh
+    assert list(cached.parent.iterdir()) == [cached]  # nothing left beside it
+    # Read from the cache from then on: a bundle kept there is what the page gets.
+    cached.write_text("/* kept */ function vegaEmbed() {}", encoding="utf-8")
+    assert report.vega_bundle() == "/* kept */ function vegaEmbed() {}"
+    # An empty or foreign file (emptied or overwritten by someone) is replaced by a real bundle.
+    cached.write_text("", encoding="utf-8")
+    assert report.vega_bundle() == fresh and cached.read_text(encoding="utf-8") == fresh
