@@ -67,27 +67,30 @@ qualified_closes as (
         motion,
         is_won_this_week as is_won,
         amount_reporting,
-        {{ elapsed_days('qualified_at', 'stage_entered_at') }} as days_sql_to_close
+        {{ elapsed_days('qualified_at', 'stage_entered_at') }} as days_sql_to_close,
+        -- The deal's next close (the spine has one row per deal and week end, so closes do
+        -- not tie): from then on this close is no longer the deal's latest.
+        lead(week_end) over (partition by opportunity_id order by week_end) as next_closed_week_end
     from weekly_state
     where (is_won_this_week or is_lost_this_week)
         and qualified_at is not null
 
 ),
 
--- Each week end with the closes of its trailing window, each deal by its latest close.
+-- Each week end with the closes of its trailing window, each deal by its latest close: a
+-- close is in the windows of the week ends from its own until the window has passed it or
+-- the deal closed again.
 window_closes as (
 
     select
         week_ends.week_end,
-        qualified_closes.*,
-        row_number() over (
-            partition by week_ends.week_end, qualified_closes.opportunity_id
-            order by qualified_closes.closed_week_end desc
-        ) as close_rank
+        qualified_closes.*
     from week_ends
     inner join qualified_closes
         on qualified_closes.closed_week_end <= week_ends.week_end
         and qualified_closes.closed_week_end > {{ dbt.dateadd('day', -7 * trailing_weeks, 'week_ends.week_end') }}
+        and (qualified_closes.next_closed_week_end is null
+             or qualified_closes.next_closed_week_end > week_ends.week_end)
 
 ),
 
@@ -105,7 +108,6 @@ trailing_closes as (
         -- an incremental build stores them in another order than a full one.
         avg(case when is_won then cast(days_sql_to_close as decimal(18, 9)) end) as average_sales_cycle_days
     from window_closes
-    where close_rank = 1
     group by grouping sets ((week_end, motion), (week_end))
 
 )
