@@ -38,10 +38,9 @@ as_of as (
 
 open_stage_visits as (
 
+    -- Only the quarter's start per visit: its label and end follow from it, after the aggregation.
     select
-        {{ fiscal_quarter_label('cast(visits.entered_at as date)') }} as fiscal_quarter,
         {{ fiscal_quarter_start('cast(visits.entered_at as date)') }} as fiscal_quarter_start,
-        {{ fiscal_quarter_end('cast(visits.entered_at as date)') }} as fiscal_quarter_end,
         visits.*
     from visits
     left join stage_map
@@ -54,9 +53,7 @@ open_stage_visits as (
 aggregated as (
 
     select
-        fiscal_quarter,
         fiscal_quarter_start,
-        fiscal_quarter_end,
         case when grouping(motion) = 1 then 'all' else motion end as motion,
         stage,
         stage_order,
@@ -74,17 +71,17 @@ aggregated as (
         {{ history_source_of('history_source') }} as history_source
     from open_stage_visits
     group by grouping sets (
-        (fiscal_quarter, fiscal_quarter_start, fiscal_quarter_end, motion, stage, stage_order, milestone),
-        (fiscal_quarter, fiscal_quarter_start, fiscal_quarter_end, stage, stage_order, milestone)
+        (fiscal_quarter_start, motion, stage, stage_order, milestone),
+        (fiscal_quarter_start, stage, stage_order, milestone)
     )
 
 )
 
 select
-    aggregated.fiscal_quarter,
+    {{ fiscal_quarter_label('aggregated.fiscal_quarter_start') }} as fiscal_quarter,
     aggregated.fiscal_quarter_start,
-    aggregated.fiscal_quarter_end,
-    aggregated.fiscal_quarter_end < as_of.as_of_date as is_quarter_complete,
+    {{ fiscal_quarter_end('aggregated.fiscal_quarter_start') }} as fiscal_quarter_end,
+    {{ fiscal_quarter_end('aggregated.fiscal_quarter_start') }} < as_of.as_of_date as is_quarter_complete,
     aggregated.motion,
     aggregated.stage,
     aggregated.stage_order,
