@@ -11,6 +11,10 @@
     period from the first entry to the as-of date (int_as_of) is here, with zeros
     where nothing happened.
 
+    Two aggregations meet per row: the counts and amounts are summed per day first and
+    then per period (sums add up), the medians read every fact that carries a duration
+    (a median does not); a row per fact and grain of both at once cost three times as much.
+
     Over 200 lines on purpose: a third of it is the declarative table `fact_rows`
     (which measures each milestone's row carries), kept beside the SQL that applies it.
 -#}
@@ -122,12 +126,45 @@ facts as (
 
 ),
 
+-- The counts and amounts of each day and slice: what the periods add up, a few thousand
+-- rows instead of a row per fact and grain.
+daily_sums as (
+
+    select
+        method,
+        motion,
+        lead_source,
+        fact_date,
+        {%- for measure in counts + amounts %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from facts
+    group by method, motion, lead_source, fact_date
+
+),
+
+-- A median needs every value: the facts that carry a duration, and only those.
+duration_facts as (
+
+    select
+        method,
+        motion,
+        lead_source,
+        fact_date,
+        {%- for duration in durations %}
+        {{ duration }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from facts
+    where {% for duration in durations %}{{ duration }} is not null{{ ' or ' if not loop.last }}{% endfor %}
+
+),
+
 bounds as (
 
     select
-        min(facts.fact_date) as first_date,
-        greatest(max(facts.fact_date), max(as_of.as_of_date)) as last_date
-    from facts
+        min(daily_sums.fact_date) as first_date,
+        greatest(max(daily_sums.fact_date), max(as_of.as_of_date)) as last_date
+    from daily_sums
     cross join as_of
 
 ),
@@ -143,7 +180,7 @@ days as (
 
     union
 
-    select fact_date from facts
+    select fact_date from daily_sums
 
 ),
 
@@ -160,43 +197,75 @@ periods as (
 
 ),
 
-dated_facts as (
-
-    select
-        date_periods.period_grain,
-        date_periods.period_start,
-        facts.*
-    from facts
-    inner join date_periods
-        on date_periods.date_day = facts.fact_date
-
-),
-
-aggregated as (
-
-    select
-        period_grain,
-        period_start,
-        method,
-        case when grouping(motion) = 1 then 'all' else motion end as motion,
-        case when grouping(lead_source) = 1 then 'all' else lead_source end as lead_source,
-        {%- for count in counts %}
-        cast(sum({{ count }}) as {{ dbt.type_bigint() }}) as {{ count }},
-        {%- endfor %}
-        {%- for amount in amounts %}
-        coalesce(sum({{ amount }}), 0) as {{ amount }},
-        {%- endfor %}
-        {%- for duration in durations %}
-        percentile_cont(0.5) within group (order by {{ duration }}) as median_{{ duration }}{{ ',' if not loop.last }}
-        {%- endfor %}
-
-    from dated_facts
+{#- The slices of both aggregations; the grouping() flags tell a slice's `all` rows from a lead source named so. -#}
+{%- set grouping_sets -%}
     group by grouping sets (
         (period_grain, period_start, method, motion, lead_source),
         (period_grain, period_start, method, motion),
         (period_grain, period_start, method, lead_source),
         (period_grain, period_start, method)
     )
+{%- endset %}
+
+summed as (
+
+    select
+        date_periods.period_grain,
+        date_periods.period_start,
+        daily_sums.method,
+        grouping(daily_sums.motion) as is_all_motions,
+        grouping(daily_sums.lead_source) as is_all_lead_sources,
+        case when grouping(daily_sums.motion) = 1 then 'all' else daily_sums.motion end as motion,
+        case when grouping(daily_sums.lead_source) = 1 then 'all' else daily_sums.lead_source end as lead_source,
+        {%- for count in counts %}
+        cast(sum(daily_sums.{{ count }}) as {{ dbt.type_bigint() }}) as {{ count }},
+        {%- endfor %}
+        {%- for amount in amounts %}
+        coalesce(sum(daily_sums.{{ amount }}), 0) as {{ amount }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from daily_sums
+    inner join date_periods
+        on date_periods.date_day = daily_sums.fact_date
+    {{ grouping_sets }}
+
+),
+
+medians as (
+
+    select
+        date_periods.period_grain,
+        date_periods.period_start,
+        duration_facts.method,
+        grouping(duration_facts.motion) as is_all_motions,
+        grouping(duration_facts.lead_source) as is_all_lead_sources,
+        case when grouping(duration_facts.motion) = 1 then 'all' else duration_facts.motion end as motion,
+        case when grouping(duration_facts.lead_source) = 1 then 'all' else duration_facts.lead_source end as lead_source,
+        {%- for duration in durations %}
+        percentile_cont(0.5) within group (order by duration_facts.{{ duration }}) as median_{{ duration }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from duration_facts
+    inner join date_periods
+        on date_periods.date_day = duration_facts.fact_date
+    {{ grouping_sets }}
+
+),
+
+aggregated as (
+
+    select
+        summed.*,
+        {%- for duration in durations %}
+        medians.median_{{ duration }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from summed
+    left join medians
+        on medians.period_grain = summed.period_grain
+        and medians.period_start = summed.period_start
+        and medians.method = summed.method
+        and medians.is_all_motions = summed.is_all_motions
+        and medians.is_all_lead_sources = summed.is_all_lead_sources
+        and medians.motion = summed.motion
+        and medians.lead_source = summed.lead_source
 
 ),
 
