@@ -30,10 +30,35 @@ training_cutoffs as (
 
 ),
 
--- Each closed quarter's deals per cell at every level, a deal once per cell.
 {%- set cell_columns = forecast_cell_columns() %}
+{%- set levels = forecast_cell_levels() %}
+{#-
+    Each level's deals: a deal once per closed quarter and cell, won if it was won in the
+    quarter. A level whose columns are a subset of the level before it (each coarser level
+    so far) is grouped from that level's rows, far fewer than the deal weeks.
+#}
+{%- for level in levels %}
+{%- set previous = levels[loop.index0 - 1] if not loop.first else none %}
+{%- set source = 'level_' ~ loop.index0 ~ '_deals' if previous is not none and level | reject('in', previous) | list | length == 0 else 'deal_weeks' %}
+
+level_{{ loop.index }}_deals as (
+
+    select
+        quarter_last_week_end,
+        opportunity_id,
+        {%- for column in level %}
+        {{ column }},
+        {%- endfor %}
+        {{ dbt.bool_or('is_won_in_quarter') }} as is_won_in_quarter
+    from {{ source }}
+    group by quarter_last_week_end, opportunity_id{% for column in level %}, {{ column }}{% endfor %}
+
+),
+{%- endfor %}
+
+-- Each closed quarter's deals per cell at every level.
 quarter_cells as (
-    {%- for level in forecast_cell_levels() %}
+    {%- for level in levels %}
 
     select
         {{ loop.index }} as cell_level,
@@ -41,9 +66,9 @@ quarter_cells as (
         {%- for column in cell_columns %}
         {% if column in level %}{{ column }}{% else %}null{% endif %} as {{ column }},
         {%- endfor %}
-        count(distinct opportunity_id) as deals,
-        count(distinct case when is_won_in_quarter then opportunity_id end) as won_deals
-    from deal_weeks
+        count(*) as deals,
+        sum(case when is_won_in_quarter then 1 else 0 end) as won_deals
+    from level_{{ loop.index }}_deals
     group by quarter_last_week_end{% for column in level %}, {{ column }}{% endfor %}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
