@@ -33,3 +33,24 @@
     {{ week_end }} >= {{ state }}.week_end
     and ({{ state }}.next_week_end is null or {{ week_end }} < {{ state }}.next_week_end)
 {%- endmacro %}
+
+{#-
+    The as-of spine's won rows (is_won_this_week) with the `columns` asked for and
+    `next_week_end`, the week end of the opportunity's next row (null when there is none),
+    for won_row_counts_at.  Found by joining each won row to its deal's later rows, not by a
+    window over the whole spine: a won row is rarely followed by any (a reopened deal), and
+    ordering 1.6 M rows to find the few cost most of the models that read it.
+-#}
+{% macro won_spine_rows(columns) -%}
+    select
+        {%- for column in columns %}
+        won.{{ column }},
+        {%- endfor %}
+        min(later.week_end) as next_week_end
+    from {{ ref('int_opportunity_weekly_state') }} as won
+    left join {{ ref('int_opportunity_weekly_state') }} as later
+        on later.opportunity_id = won.opportunity_id
+        and later.week_end > won.week_end
+    where won.is_won_this_week
+    group by {% for column in columns %}won.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endmacro %}

@@ -11,18 +11,9 @@
 
 with
 
-weekly_state as (
+won_states as (
 
-    select
-        week_end,
-        opportunity_id,
-        owner_user_id,
-        is_won_this_week,
-        amount_reporting,
-        close_fiscal_quarter,
-        created_at,
-        lead(week_end) over (partition by opportunity_id order by week_end) as next_week_end
-    from {{ ref('int_opportunity_weekly_state') }}
+    {{ won_spine_rows(['week_end', 'opportunity_id', 'owner_user_id', 'amount_reporting', 'close_fiscal_quarter', 'created_at']) }}
 
 ),
 
@@ -39,14 +30,13 @@ closed_quarters as (
 select
     closed_quarters.fiscal_quarter,
     closed_quarters.quarter_last_week_end,
-    weekly_state.opportunity_id,
-    weekly_state.owner_user_id,
-    weekly_state.amount_reporting,
-    weekly_state.week_end as won_week_end,
-    weekly_state.created_at
+    won_states.opportunity_id,
+    won_states.owner_user_id,
+    won_states.amount_reporting,
+    won_states.week_end as won_week_end,
+    won_states.created_at
 
-from weekly_state
+from won_states
 inner join closed_quarters
-    on closed_quarters.fiscal_quarter = weekly_state.close_fiscal_quarter
-    and {{ won_row_counts_at('closed_quarters.quarter_last_week_end', 'weekly_state') }}
-where weekly_state.is_won_this_week
+    on closed_quarters.fiscal_quarter = won_states.close_fiscal_quarter
+    and {{ won_row_counts_at('closed_quarters.quarter_last_week_end', 'won_states') }}

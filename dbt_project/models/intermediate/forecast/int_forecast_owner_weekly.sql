@@ -27,9 +27,14 @@ weekly_state as (
         amount_reporting,
         close_fiscal_quarter,
         forecast_category,
-        case when history_source = 'derived' then 1 else 0 end as has_derived_history,
-        lead(week_end) over (partition by opportunity_id order by week_end) as next_week_end
+        case when history_source = 'derived' then 1 else 0 end as has_derived_history
     from {{ ref('int_opportunity_weekly_state') }}
+
+),
+
+won_states as (
+
+    {{ won_spine_rows(['week_end', 'opportunity_id', 'owner_user_id', 'amount_reporting', 'close_fiscal_quarter', 'history_source']) }}
 
 ),
 
@@ -69,20 +74,19 @@ won_deals as (
     select
         quarter_weeks.as_of_week_end,
         quarter_weeks.fiscal_quarter,
-        weekly_state.owner_user_id,
-        weekly_state.amount_reporting as closed_won,
+        won_states.owner_user_id,
+        won_states.amount_reporting as closed_won,
         0 as open_commit,
         0 as open_best_case,
         0 as pipeline,
         0 as omitted,
         0 as open_deals,
         1 as won_deals,
-        weekly_state.has_derived_history as derived_history_deals
-    from weekly_state
+        case when won_states.history_source = 'derived' then 1 else 0 end as derived_history_deals
+    from won_states
     inner join quarter_weeks
-        on quarter_weeks.fiscal_quarter = weekly_state.close_fiscal_quarter
-        and {{ won_row_counts_at('quarter_weeks.as_of_week_end', 'weekly_state') }}
-    where weekly_state.is_won_this_week
+        on quarter_weeks.fiscal_quarter = won_states.close_fiscal_quarter
+        and {{ won_row_counts_at('quarter_weeks.as_of_week_end', 'won_states') }}
 
 ),
 
