@@ -197,8 +197,23 @@ periods as (
 
 ),
 
-{#- The slices of both aggregations; the grouping() flags tell a slice's `all` rows from a lead source named so. -#}
-{%- set grouping_sets -%}
+{#-
+    Both aggregations read their facts as slice_facts: the same period and slice columns,
+    and the same periods and grouping sets.  The grouping() flags tell a slice's `all`
+    rows from a lead source named so when the two are joined.
+-#}
+{%- set slice_columns -%}
+        date_periods.period_grain,
+        date_periods.period_start,
+        slice_facts.method,
+        grouping(slice_facts.motion) as is_all_motions,
+        grouping(slice_facts.lead_source) as is_all_lead_sources,
+        case when grouping(slice_facts.motion) = 1 then 'all' else slice_facts.motion end as motion,
+        case when grouping(slice_facts.lead_source) = 1 then 'all' else slice_facts.lead_source end as lead_source,
+{%- endset %}
+{%- set per_period_and_slice -%}
+    inner join date_periods
+        on date_periods.date_day = slice_facts.fact_date
     group by grouping sets (
         (period_grain, period_start, method, motion, lead_source),
         (period_grain, period_start, method, motion),
@@ -206,47 +221,32 @@ periods as (
         (period_grain, period_start, method)
     )
 {%- endset %}
+{%- set row_keys = ['period_grain', 'period_start', 'method', 'motion', 'lead_source'] %}
 
 summed as (
 
     select
-        date_periods.period_grain,
-        date_periods.period_start,
-        daily_sums.method,
-        grouping(daily_sums.motion) as is_all_motions,
-        grouping(daily_sums.lead_source) as is_all_lead_sources,
-        case when grouping(daily_sums.motion) = 1 then 'all' else daily_sums.motion end as motion,
-        case when grouping(daily_sums.lead_source) = 1 then 'all' else daily_sums.lead_source end as lead_source,
+        {{ slice_columns }}
         {%- for count in counts %}
-        cast(sum(daily_sums.{{ count }}) as {{ dbt.type_bigint() }}) as {{ count }},
+        cast(sum(slice_facts.{{ count }}) as {{ dbt.type_bigint() }}) as {{ count }},
         {%- endfor %}
         {%- for amount in amounts %}
-        coalesce(sum(daily_sums.{{ amount }}), 0) as {{ amount }}{{ ',' if not loop.last }}
+        coalesce(sum(slice_facts.{{ amount }}), 0) as {{ amount }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from daily_sums
-    inner join date_periods
-        on date_periods.date_day = daily_sums.fact_date
-    {{ grouping_sets }}
+    from daily_sums as slice_facts
+    {{ per_period_and_slice }}
 
 ),
 
 medians as (
 
     select
-        date_periods.period_grain,
-        date_periods.period_start,
-        duration_facts.method,
-        grouping(duration_facts.motion) as is_all_motions,
-        grouping(duration_facts.lead_source) as is_all_lead_sources,
-        case when grouping(duration_facts.motion) = 1 then 'all' else duration_facts.motion end as motion,
-        case when grouping(duration_facts.lead_source) = 1 then 'all' else duration_facts.lead_source end as lead_source,
+        {{ slice_columns }}
         {%- for duration in durations %}
-        percentile_cont(0.5) within group (order by duration_facts.{{ duration }}) as median_{{ duration }}{{ ',' if not loop.last }}
+        percentile_cont(0.5) within group (order by slice_facts.{{ duration }}) as median_{{ duration }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from duration_facts
-    inner join date_periods
-        on date_periods.date_day = duration_facts.fact_date
-    {{ grouping_sets }}
+    from duration_facts as slice_facts
+    {{ per_period_and_slice }}
 
 ),
 
@@ -259,13 +259,9 @@ aggregated as (
         {%- endfor %}
     from summed
     left join medians
-        on medians.period_grain = summed.period_grain
-        and medians.period_start = summed.period_start
-        and medians.method = summed.method
-        and medians.is_all_motions = summed.is_all_motions
-        and medians.is_all_lead_sources = summed.is_all_lead_sources
-        and medians.motion = summed.motion
-        and medians.lead_source = summed.lead_source
+        on {% for key in row_keys + ['is_all_motions', 'is_all_lead_sources'] -%}
+        medians.{{ key }} = summed.{{ key }}{{ '\n        and ' if not loop.last }}
+        {%- endfor %}
 
 ),
 
@@ -318,8 +314,6 @@ select
 
 from spine
 left join aggregated
-    on aggregated.period_grain = spine.period_grain
-    and aggregated.period_start = spine.period_start
-    and aggregated.method = spine.method
-    and aggregated.motion = spine.motion
-    and aggregated.lead_source = spine.lead_source
+    on {% for key in row_keys -%}
+    aggregated.{{ key }} = spine.{{ key }}{{ '\n    and ' if not loop.last }}
+    {%- endfor %}
