@@ -150,3 +150,39 @@ def test_generated_small_data_reconciles(small_warehouse):
         where v.stage is distinct from o.sales_stage
         """,
     ) == [(0,)]
+
+
+# ----------------------------------------------------------------------------- (c) cleaning text
+
+
+def test_clean_text_is_trim_with_empty_as_null_whatever_starts_or_ends_a_value(tmp_path):
+    """Every text cell of staging goes through clean_text (macros/staging.sql). On DuckDB it
+    skips trim() when a value starts and ends with printable ASCII: the result must still be
+    exactly nullif(trim(value), ''), for a value starting or ending with any character at all
+    (spaces and the Unicode space separators trim removes, tabs and newlines it keeps)."""
+    import json
+
+    from tests.warehouse import run_dbt
+
+    characters = [chr(cp) for cp in [*range(1, 0xD800), *range(0xE000, 0x10000), *range(0x10000, 0x30000, 97)]]
+    values = [None, "", " ", "  ", "a", "Ab-1", "\u00a0", "\u3000 \u3000", "\t", "\n"]
+    for ch in characters:
+        values += [ch, f"{ch}a", f"a{ch}", f"{ch}ab{ch}", f" {ch} "]
+    db = tmp_path / "probe.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE probe (v VARCHAR)")
+        con.executemany("INSERT INTO probe VALUES (?)", [[v] for v in values[:10]])
+        con.execute("INSERT INTO probe SELECT unnest($values)", {"values": values[10:]})
+    proc = run_dbt("compile", db, tmp_path, "--inline", "select {{ clean_text('v') }} as cleaned from probe",
+                   "--output", "json", "--log-format", "text")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    compiled = json.loads(proc.stdout[proc.stdout.index("{"):])["compiled"]
+    assert "trim(v)" in compiled
+    with duckdb.connect(str(db)) as con:
+        rows = con.execute(
+            f"with cleaned as ({compiled.replace(' from probe', ', v from probe')}) "
+            "select count(*), count(*) filter (where cleaned is distinct from nullif(trim(v), '')), "
+            "list(v) filter (where cleaned is distinct from nullif(trim(v), ''))[1:5] from cleaned"
+        ).fetchone()
+    assert rows[0] == len(values) > 300_000
+    assert rows[1] == 0, f"clean_text differs from nullif(trim(v), '') on {rows[1]} values, e.g. {rows[2]}"

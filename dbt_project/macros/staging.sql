@@ -15,9 +15,27 @@
 
 {% macro duckdb__inline_cte() -%}not materialized{%- endmacro %}
 
-{#- Text as the warehouse wants it: trimmed, and empty means null. -#}
+{#-
+    Text as the warehouse wants it: trimmed, and empty means null.  Staging cleans every
+    text cell of every raw row, and the change lists every raw key, each week: on DuckDB,
+    trim() copies every string (0.5 s for 3 M ids here) and nullif(trim(x), '') calls it
+    twice, so a value whose first and last characters are printable ASCII ('!' to '~', which
+    trim never removes: it removes spaces and the Unicode space separators) is taken as it
+    is, the exact same result at a quarter of the cost (docs/performance.md).
+-#}
 {% macro clean_text(column) -%}
+    {{- return(adapter.dispatch('clean_text', 'funnelcast')(column)) -}}
+{%- endmacro %}
+
+{% macro default__clean_text(column) -%}
     nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{% macro duckdb__clean_text(column) -%}
+    (case
+        when ({{ column }})[1] between '!' and '~' and ({{ column }})[-1] between '!' and '~' then {{ column }}
+        else {{ default__clean_text(column) }}
+    end)
 {%- endmacro %}
 
 {#- A boolean where the export left it empty: empty means false (deleted, converted). -#}
