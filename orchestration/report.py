@@ -556,8 +556,8 @@ def vega_bundle() -> str:
 
     vl-convert assembles them anew in every process that asks (2 s on a 2-core machine, nine
     tenths of a weekly run's report step), and they depend only on the two versions: the first
-    report keeps them in `bundle_cache_path()` (written beside and renamed, so never half a
-    file) and later ones read them from there.  A cached file without the embedding call, or a
+    report keeps them in `bundle_cache_path()` (write_whole: never half a file) and later ones
+    read them from there.  A cached file without the embedding call, or a
     cache folder that cannot be written, means the bundle is assembled again.
     """
     path = bundle_cache_path()
@@ -568,15 +568,24 @@ def vega_bundle() -> str:
     except (OSError, UnicodeDecodeError):
         pass
     bundle = vl_convert.javascript_bundle(vl_version=_vl_version())
+    with contextlib.suppress(OSError):  # a read-only home: every report assembles its own
+        write_whole(path, bundle)
+    return bundle
+
+
+def write_whole(path: Path, text: str) -> None:
+    """`text` at `path`, written beside it and renamed over it (like the published file): a
+    reader sees the old file or the new one, never half of one.  A failed write leaves nothing
+    beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(bundle, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
-    except OSError:  # a read-only home: every report assembles its own
+    except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-    return bundle
+        raise
 
 
 @dataclass(frozen=True)
@@ -610,9 +619,5 @@ def build_report(published_db: Path, currency: str = "USD", out: Path | None = N
         f"amounts in {currency}. Source: {published_db.name}, schema marts.",
         out.parent,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed, like the published file: a reader never sees half a page.
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    write_whole(out, page)  # a reader never sees half a page
     return Report(out, len(figures), out.stat().st_size)
