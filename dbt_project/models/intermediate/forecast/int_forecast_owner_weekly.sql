@@ -27,7 +27,7 @@ weekly_state as (
         amount_reporting,
         close_fiscal_quarter,
         forecast_category,
-        case when history_source = 'derived' then 1 else 0 end as has_derived_history
+        history_source
     from {{ ref('int_opportunity_weekly_state') }}
 
 ),
@@ -60,7 +60,7 @@ open_deals as (
         case when weekly_state.forecast_category = 'omitted' then weekly_state.amount_reporting else 0 end as omitted,
         1 as open_deals,
         0 as won_deals,
-        weekly_state.has_derived_history as derived_history_deals
+        weekly_state.history_source
     from weekly_state
     inner join quarter_weeks
         on quarter_weeks.as_of_week_end = weekly_state.week_end
@@ -82,7 +82,7 @@ won_deals as (
         0 as omitted,
         0 as open_deals,
         1 as won_deals,
-        case when won_states.history_source = 'derived' then 1 else 0 end as derived_history_deals
+        won_states.history_source
     from won_states
     inner join quarter_weeks
         on quarter_weeks.fiscal_quarter = won_states.close_fiscal_quarter
@@ -109,6 +109,6 @@ select
     cast(sum(coalesce(omitted, 0)) as {{ dbt.type_numeric() }}) as omitted,
     sum(open_deals) as open_deals,
     sum(won_deals) as won_deals,
-    sum(derived_history_deals) as derived_history_deals
+    sum(case when history_source = 'derived' then 1 else 0 end) as derived_history_deals
 from deals
 group by as_of_week_end, fiscal_quarter, owner_user_id

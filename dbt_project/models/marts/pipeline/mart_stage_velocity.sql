@@ -50,7 +50,7 @@ open_stage_visits as (
 
 ),
 
-aggregated as (
+counted as (
 
     select
         fiscal_quarter_start,
@@ -75,13 +75,24 @@ aggregated as (
         (fiscal_quarter_start, stage, stage_order, milestone)
     )
 
+),
+
+-- The quarter's label and end, once per row of the aggregate.
+aggregated as (
+
+    select
+        {{ fiscal_quarter_label('fiscal_quarter_start') }} as fiscal_quarter,
+        {{ fiscal_quarter_end('fiscal_quarter_start') }} as fiscal_quarter_end,
+        counted.*
+    from counted
+
 )
 
 select
-    {{ fiscal_quarter_label('aggregated.fiscal_quarter_start') }} as fiscal_quarter,
+    aggregated.fiscal_quarter,
     aggregated.fiscal_quarter_start,
-    {{ fiscal_quarter_end('aggregated.fiscal_quarter_start') }} as fiscal_quarter_end,
-    {{ fiscal_quarter_end('aggregated.fiscal_quarter_start') }} < as_of.as_of_date as is_quarter_complete,
+    aggregated.fiscal_quarter_end,
+    aggregated.fiscal_quarter_end < as_of.as_of_date as is_quarter_complete,
     aggregated.motion,
     aggregated.stage,
     aggregated.stage_order,
